@@ -1,0 +1,133 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+)
+
+// CompanySnapshot is what the contract sync read about one Autotask company:
+// enough to decide its entitlements without asking Autotask again.
+type CompanySnapshot struct {
+	CompanyID   int64                  `json:"companyId"`
+	CompanyName string                 `json:"companyName"`
+	Active      bool                   `json:"active"`
+	Contracts   []entitlement.Contract `json:"contracts"`
+	// BundleServices expands the service bundles used by the contracts.
+	BundleServices map[int64][]int64 `json:"bundleServices,omitempty"`
+	ObservedAt     time.Time         `json:"observedAt"`
+}
+
+// CustomerSettings are the integration settings a customer workflow acts on,
+// copied into each plan so a settings change reaches running workflows.
+type CustomerSettings struct {
+	BillingEnabled      bool          `json:"billingEnabled"`
+	AutoCreateCustomers bool          `json:"autoCreateCustomers"`
+	AccountsBasedOn     string        `json:"accountsBasedOn"`
+	ActivationEmail     string        `json:"activationEmail,omitempty"`
+	TwoFactor           bool          `json:"twoFactor"`
+	TenantMode          string        `json:"tenantMode"`
+	ZeroQuotas          bool          `json:"zeroQuotas"`
+	DisableEnabled      bool          `json:"disableEnabled"`
+	DisableAfter        time.Duration `json:"disableAfter"`
+	DeleteEnabled       bool          `json:"deleteEnabled"`
+	DeleteAfter         time.Duration `json:"deleteAfter"`
+}
+
+// PlanInput asks for a customer's desired state.
+type PlanInput struct {
+	Snapshot CompanySnapshot `json:"snapshot"`
+	// Today decides which contracts count; the workflow's clock, so a contract
+	// that ends without any change in Autotask still ends here.
+	Today time.Time `json:"today"`
+}
+
+// Plan is a customer's desired state under the current mappings and settings.
+type Plan struct {
+	Desired  entitlement.Desired `json:"desired"`
+	Settings CustomerSettings    `json:"settings"`
+	// TenantID is the mapping recorded in the store ("" when unmapped).
+	TenantID string `json:"tenantId,omitempty"`
+}
+
+// ProvisionInput creates (or finds) a customer's tenant.
+type ProvisionInput struct {
+	CompanyID   int64            `json:"companyId"`
+	CompanyName string           `json:"companyName"`
+	Settings    CustomerSettings `json:"settings"`
+	// Contact is the company's primary contact, used when accounts are based on it.
+	Contact *Contact `json:"contact,omitempty"`
+	// MayExist is set when an earlier attempt may have created the tenant: it is
+	// then looked up by its internal tag before anything is created.
+	MayExist bool `json:"mayExist,omitempty"`
+}
+
+// Contact is an Autotask contact reduced to what provisioning needs.
+type Contact struct {
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+}
+
+// AuditInput is an audit entry about a customer, written by workflow code.
+type AuditInput struct {
+	Kind      string `json:"kind"`
+	CompanyID int64  `json:"companyId"`
+	TenantID  string `json:"tenantId,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+// Provisioned says what exists after provisioning; every step is keyed by a
+// natural key, so a retry finds what an interrupted attempt created.
+type Provisioned struct {
+	TenantID          string    `json:"tenantId"`
+	TenantCreated     bool      `json:"tenantCreated"`
+	AdminUserID       string    `json:"adminUserId,omitempty"`
+	AdminLogin        string    `json:"adminLogin,omitempty"`
+	ActivationEmailTo string    `json:"activationEmailTo,omitempty"`
+	ActivationSentAt  time.Time `json:"activationSentAt,omitempty"`
+}
+
+// ApplyQuotasInput makes a tenant's offering items match the desired quotas.
+type ApplyQuotasInput struct {
+	CompanyID int64               `json:"companyId"`
+	TenantID  string              `json:"tenantId"`
+	Quotas    []entitlement.Quota `json:"quotas"`
+	Reason    string              `json:"reason"`
+}
+
+// AppliedQuotas reports what changed in Acronis.
+type AppliedQuotas struct {
+	Changed []QuotaChange `json:"changed,omitempty"`
+	At      time.Time     `json:"at"`
+}
+
+// QuotaChange is one offering item whose state moved.
+type QuotaChange struct {
+	Item   string `json:"item"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// TenantStateInput enables, disables or deletes a tenant.
+type TenantStateInput struct {
+	CompanyID int64  `json:"companyId"`
+	TenantID  string `json:"tenantId"`
+	Reason    string `json:"reason"`
+}
+
+// MapInput records a manual mapping after checking the tenant can be managed.
+type MapInput struct {
+	CompanyID int64  `json:"companyId"`
+	TenantID  string `json:"tenantId"`
+	Actor     string `json:"actor"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// UnmapInput removes a mapping.
+type UnmapInput struct {
+	CompanyID int64  `json:"companyId"`
+	TenantID  string `json:"tenantId"`
+	Actor     string `json:"actor"`
+	Reason    string `json:"reason"`
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+
+	"go.uber.org/fx"
+
+	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/connections"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/workflows"
+)
+
+// asActivities hands a constructor's result to the worker's registration group.
+func asActivities(f any) any {
+	return fx.Annotate(f, fx.ResultTags(`group:"activities"`))
+}
+
+// activitiesModule builds every activity struct and workflow from the
+// process's dependencies for the worker to register.
+var activitiesModule = fx.Module("activities",
+	fx.Provide(
+		newAcronisActivities,
+		asActivities(func(a *activities.Acronis) any { return a }),
+		asActivities(func(p *connections.Provider) any {
+			return &activities.Autotask{Client: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) }}
+		}),
+		asActivities(func(st *store.Store, a *activities.Acronis, day dayLength) any {
+			return &activities.Store{DB: st, Catalog: a.Catalog, Day: day.d}
+		}),
+		fx.Annotate(func() any { return workflows.CustomerWorkflow }, fx.ResultTags(`group:"workflows"`)),
+	),
+)
+
+func newAcronisActivities(st *store.Store, p *connections.Provider) *activities.Acronis {
+	return &activities.Acronis{
+		Client: func(ctx context.Context) (activities.AcronisAPI, error) { return p.Acronis(ctx) },
+		Store:  st,
+	}
+}

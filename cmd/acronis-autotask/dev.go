@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/config"
+	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+)
+
+// Dev-mode defaults: only used by `dev`, never by `server` or `worker`.
+const (
+	devDatabaseURL = "postgres://postgres@127.0.0.1:5432/acronis_autotask?sslmode=disable"
+	devNamespace   = "acronis-autotask"
+	devAdminToken  = "dev-admin-token-0123456789"
+	devReadToken   = "dev-read-token-0123456789"
+	devKeyFile     = ".data/secrets.key"
+)
+
+// runDev runs both sandboxes, migrations, the REST API and the worker in one
+// process against a running Temporal dev server, with demo data.
+func runDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var f sandboxFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	sb, err := startSandboxes(f, stdout)
+	if err != nil {
+		return err
+	}
+	defer sb.close()
+
+	key, err := devSecretsKey(getenv("SECRETS_KEY"))
+	if err != nil {
+		return err
+	}
+	env := devEnvironment(getenv, map[string]string{
+		"DATABASE_URL":              devDatabaseURL,
+		"TEMPORAL_NAMESPACE":        devNamespace,
+		"API_TOKENS":                "admin:admin:" + devAdminToken + ",viewer:read:" + devReadToken,
+		"SECRETS_KEY":               key,
+		"AUTOTASK_USERNAME":         "sandbox-api@acronis-autotask.dev",
+		"AUTOTASK_SECRET":           "sandbox-secret",
+		"AUTOTASK_INTEGRATION_CODE": "SANDBOXINTEGRATIONCODE",
+		"AUTOTASK_BASE_URL":         sb.autotaskURL,
+		"ACRONIS_BASE_URL":          sb.acronisURL,
+		"ACRONIS_CLIENT_ID":         "00000000-0000-4000-8000-000000000001",
+		"ACRONIS_CLIENT_SECRET":     "sandbox-secret",
+		"CODEC_AUTH":                "none",
+	})
+	cfg, err := config.Load(env)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintf(stdout, "REST API:    http://localhost%s  (admin token %s, read-only token %s)\nTemporal UI: http://localhost:8233/namespaces/%s/workflows\n",
+		portOf(cfg.HTTPAddr), devAdminToken, devReadToken, cfg.TemporalNamespace)
+	return runApp(ctx, cfg, stdout, roleServer|roleWorker, codecOptionsFromEnv(env))
+}
+
+// devEnvironment overlays defaults on the real environment: what the developer set wins.
+func devEnvironment(getenv func(string) string, defaults map[string]string) func(string) string {
+	return func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return defaults[name]
+	}
+}
+
+// devSecretsKey keeps one key across dev runs in .data/, so credentials stored
+// in the dev database stay readable after a restart.
+func devSecretsKey(fromEnv string) (string, error) {
+	if fromEnv != "" {
+		return fromEnv, nil
+	}
+	if b, err := os.ReadFile(devKeyFile); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	key := secrets.GenerateKey()
+	if err := os.MkdirAll(filepath.Dir(devKeyFile), 0o700); err != nil {
+		return "", fmt.Errorf("dev secrets key: %w", err)
+	}
+	if err := os.WriteFile(devKeyFile, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("dev secrets key: %w", err)
+	}
+	return key, nil
+}
+
+func portOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i:]
+	}
+	return addr
+}

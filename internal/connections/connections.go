@@ -1,0 +1,162 @@
+// Package connections builds the Autotask and Acronis clients from the
+// credentials in effect: those stored through the API, else those from the
+// environment. A client is rebuilt only when its credentials change, so an
+// admin's new secret takes effect at the next call without a restart.
+package connections
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
+	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/config"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+)
+
+// Systems whose credentials the integration keeps.
+const (
+	Autotask = "autotask"
+	Acronis  = "acronis"
+)
+
+// ErrNotConfigured means no credentials exist for a system yet.
+var ErrNotConfigured = errors.New("connection is not configured")
+
+// CredentialReader reads stored credentials.
+type CredentialReader interface {
+	Credential(ctx context.Context, system string) (store.Credential, error)
+}
+
+// Provider hands out clients for the current credentials; safe for concurrent use.
+type Provider struct {
+	store  CredentialReader
+	env    map[string]store.Credential
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	autotask *autotask.Client
+	acronis  *acronis.Client
+	keys     map[string]string
+}
+
+// New returns a provider over the store with the environment as fallback.
+func New(st CredentialReader, env map[string]store.Credential, logger *slog.Logger) *Provider {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Provider{store: st, env: env, logger: logger, keys: map[string]string{}}
+}
+
+// FromEnvironment are the credentials the AUTOTASK_* and ACRONIS_* variables give.
+func FromEnvironment(cfg config.Config) map[string]store.Credential {
+	out := map[string]store.Credential{}
+	if cfg.AutotaskUsername != "" {
+		out[Autotask] = store.Credential{System: Autotask, Secret: cfg.AutotaskSecret, Public: map[string]string{
+			"username": cfg.AutotaskUsername, "integrationCode": cfg.AutotaskIntegrationCode, "baseUrl": cfg.AutotaskBaseURL,
+		}}
+	}
+	if cfg.AcronisClientID != "" {
+		out[Acronis] = store.Credential{System: Acronis, Secret: cfg.AcronisClientSecret, Public: map[string]string{
+			"baseUrl": cfg.AcronisBaseURL, "clientId": cfg.AcronisClientID,
+		}}
+	}
+	return out
+}
+
+// Effective returns the credentials in effect for a system and where they come from ("api" or "environment").
+func (p *Provider) Effective(ctx context.Context, system string) (store.Credential, string, error) {
+	c, err := p.store.Credential(ctx, system)
+	if err == nil {
+		return c, "api", nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return store.Credential{}, "", fmt.Errorf("read %s credentials: %w", system, err)
+	}
+	if env, ok := p.env[system]; ok {
+		return env, "environment", nil
+	}
+	return store.Credential{}, "", fmt.Errorf("%s %w: PUT /api/v1/connections/%s or set the environment variables", system, ErrNotConfigured, system)
+}
+
+// Autotask returns a client for the current Autotask credentials.
+func (p *Provider) Autotask(ctx context.Context) (*autotask.Client, error) {
+	cred, _, err := p.Effective(ctx, Autotask)
+	if err != nil {
+		return nil, err
+	}
+	key := fingerprint(cred)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.autotask != nil && p.keys[Autotask] == key {
+		return p.autotask, nil
+	}
+	c, err := autotask.New(ctx, AutotaskConfig(cred, p.logger))
+	if err != nil {
+		return nil, fmt.Errorf("connect to Autotask: %w", err)
+	}
+	p.autotask, p.keys[Autotask] = c, key
+	return c, nil
+}
+
+// Acronis returns a client for the current Acronis credentials.
+func (p *Provider) Acronis(ctx context.Context) (*acronis.Client, error) {
+	cred, _, err := p.Effective(ctx, Acronis)
+	if err != nil {
+		return nil, err
+	}
+	key := fingerprint(cred)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.acronis != nil && p.keys[Acronis] == key {
+		return p.acronis, nil
+	}
+	c, err := acronis.New(ctx, AcronisConfig(cred, p.logger))
+	if err != nil {
+		return nil, fmt.Errorf("connect to Acronis: %w", err)
+	}
+	p.acronis, p.keys[Acronis] = c, key
+	return c, nil
+}
+
+// AutotaskConfig turns stored credentials into a client configuration.
+func AutotaskConfig(c store.Credential, logger *slog.Logger) autotask.Config {
+	return autotask.Config{
+		Username:        c.Public["username"],
+		Secret:          c.Secret,
+		IntegrationCode: c.Public["integrationCode"],
+		BaseURL:         c.Public["baseUrl"],
+		Logger:          logger.With("system", Autotask),
+	}
+}
+
+// AcronisConfig turns stored credentials into a client configuration.
+func AcronisConfig(c store.Credential, logger *slog.Logger) acronis.Config {
+	return acronis.Config{
+		BaseURL:      c.Public["baseUrl"],
+		ClientID:     c.Public["clientId"],
+		ClientSecret: c.Secret,
+		Logger:       logger.With("system", Acronis),
+	}
+}
+
+// fingerprint identifies credentials without keeping the secret in clear.
+func fingerprint(c store.Credential) string {
+	h := sha256.New()
+	keys := make([]string, 0, len(c.Public))
+	for k := range c.Public {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\x00", k, c.Public[k])
+	}
+	h.Write([]byte(c.Secret))
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,93 @@
+package acronis
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// Domains Acronis names in error bodies.
+const (
+	domainAccount = "PlatformAccountServer"
+	domainAlerts  = "AlertManager"
+)
+
+// apiError is the platform error envelope {"error":{code,message,details,context,domain}}.
+type apiError struct {
+	status  int
+	code    int
+	message string
+	info    string
+	extra   map[string]any // more details keys
+	context map[string]any
+	domain  string
+}
+
+func (e apiError) write(w http.ResponseWriter) {
+	details := map[string]any{}
+	if e.info != "" {
+		details["info"] = e.info
+	}
+	for k, v := range e.extra {
+		details[k] = v
+	}
+	body := map[string]any{"code": e.code, "message": e.message, "details": details, "domain": e.domain}
+	if e.context != nil {
+		body["context"] = e.context
+	} else {
+		body["context"] = map[string]any{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func errBadRequest(info string) apiError {
+	return apiError{status: http.StatusBadRequest, code: http.StatusBadRequest, message: "Bad request", info: info, domain: domainAccount}
+}
+
+func errTenantNotFound(id string) apiError {
+	return apiError{status: http.StatusNotFound, code: 1005, message: "Tenant not found.", info: "Tenant \"" + id + "\" is not found", context: map[string]any{"id": id}, domain: domainAccount}
+}
+
+func errNotFound(what, id string) apiError {
+	return apiError{status: http.StatusNotFound, code: http.StatusNotFound, message: what + " not found.", info: what + " \"" + id + "\" is not found", context: map[string]any{"id": id}, domain: domainAccount}
+}
+
+// errVersion is the stale-version answer. Acronis documents error 1001
+// "Version mismatch"; the HTTP status for tenants is not published, 409 is used.
+func errVersion(id string, have, got int64) apiError {
+	return apiError{status: http.StatusConflict, code: 1001, message: "Version mismatch.",
+		info:    "Version of \"" + id + "\" is " + strconv.FormatInt(have, 10) + ", the request has " + strconv.FormatInt(got, 10),
+		context: map[string]any{"id": id}, domain: domainAccount}
+}
+
+// errQuotaVersion is the stale quota version answer: 426 Upgrade Required
+// since build C22.10 (Acronis KB 71376).
+func errQuotaVersion(name string, have, got int64) apiError {
+	return apiError{status: http.StatusUpgradeRequired, code: http.StatusUpgradeRequired, message: "Upgrade Required",
+		info:    "Quota version of offering item \"" + name + "\" is " + strconv.FormatInt(have, 10) + ", the request has " + strconv.FormatInt(got, 10),
+		context: map[string]any{"name": name}, domain: domainAccount}
+}
+
+func errAccessDenied(id, why string) apiError {
+	return apiError{status: http.StatusForbidden, code: 1002, message: "Access denied.", info: why, context: map[string]any{"id": id}, domain: domainAccount}
+}
+
+// errDeleteEnabled reproduces the developer portal's example (error-response.json).
+func errDeleteEnabled(v1 string) apiError {
+	return apiError{status: http.StatusBadRequest, code: 1006, message: "It is prohibited to delete a non-disabled tenant.",
+		info:    "It is prohibited to delete a non-disabled tenant \"" + v1 + "\"",
+		extra:   map[string]any{"addition": []any{map[string]any{"id": v1}}},
+		context: map[string]any{"id": v1}, domain: domainAccount}
+}
+
+func errUnauthorized(info string) apiError {
+	return apiError{status: http.StatusUnauthorized, code: http.StatusUnauthorized, message: "Unauthorized", info: info, domain: domainAccount}
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Alert ticket states.
+const (
+	TicketOpen   = "open"
+	TicketClosed = "closed"
+)
+
+// AlertTicket links an Acronis alert to the Autotask ticket opened for it.
+// A recurring alert whose ticket was closed longer ago than the re-open window
+// gets a new generation, that is a new ticket with a new external id.
+type AlertTicket struct {
+	ID          int64
+	AlertID     string
+	Generation  int
+	ExternalID  string // what the Autotask ticket carries in externalID; see AlertExternalID
+	TicketID    *int64 // nil until the Autotask ticket exists
+	CompanyID   int64
+	TenantID    string
+	AlertType   string
+	Resource    string
+	State       string // TicketOpen or TicketClosed
+	OpenedAt    time.Time
+	ClosedAt    *time.Time // last time the ticket was closed
+	ReopenedAt  *time.Time // last time it was re-opened
+	Occurrences int
+	UpdatedAt   time.Time
+}
+
+// AlertTicketFilter selects alert tickets; zero fields do not filter.
+type AlertTicketFilter struct {
+	CompanyID *int64
+	AlertID   string
+	State     string
+	Limit     int // default 100, at most 1000
+}
+
+// AlertExternalID is the Autotask externalID of an alert's ticket: the alert id
+// for the first generation, "<alert id>#<generation>" after that. The schema
+// computes the same value and keeps it unique.
+func AlertExternalID(alertID string, generation int) string {
+	if generation <= 1 {
+		return alertID
+	}
+	return alertID + "#" + strconv.Itoa(generation)
+}
+
+const alertTicketColumns = `id, alert_id, generation, external_id, ticket_id, company_id, tenant_id, alert_type,
+	resource, state, opened_at, closed_at, reopened_at, occurrences, updated_at`
+
+func scanAlertTicket(r pgx.Row) (AlertTicket, error) {
+	var t AlertTicket
+	err := r.Scan(&t.ID, &t.AlertID, &t.Generation, &t.ExternalID, &t.TicketID, &t.CompanyID, &t.TenantID,
+		&t.AlertType, &t.Resource, &t.State, &t.OpenedAt, &t.ClosedAt, &t.ReopenedAt, &t.Occurrences, &t.UpdatedAt)
+	return t, err
+}
+
+// OpenAlertTicket records a new ticket generation for t.AlertID before the
+// Autotask ticket is created. Generation 0 means "the next one". It returns
+// ErrConflict when that generation exists or another generation is still
+// open, which is what makes a duplicate ticket impossible.
+func (s *Store) OpenAlertTicket(ctx context.Context, t AlertTicket) (AlertTicket, error) {
+	var gen any
+	if t.Generation > 0 {
+		gen = t.Generation
+	}
+	var opened any
+	if !t.OpenedAt.IsZero() {
+		opened = t.OpenedAt
+	}
+	saved, err := scanAlertTicket(s.pool.QueryRow(ctx, `
+		INSERT INTO alert_tickets (alert_id, generation, ticket_id, company_id, tenant_id, alert_type, resource, opened_at)
+		VALUES ($1, COALESCE($2::int, (SELECT COALESCE(max(generation), 0) + 1 FROM alert_tickets WHERE alert_id = $1)),
+			$3, $4, $5, $6, $7, COALESCE($8::timestamptz, now()))
+		RETURNING `+alertTicketColumns,
+		t.AlertID, gen, t.TicketID, t.CompanyID, t.TenantID, t.AlertType, t.Resource, opened))
+	if err != nil {
+		return AlertTicket{}, wrap(fmt.Sprintf("open ticket for alert %s", t.AlertID), err)
+	}
+	return saved, nil
+}
+
+// SetAlertTicketID records the Autotask ticket created for a generation. Setting
+// the same id again is harmless; a different one is ErrConflict.
+func (s *Store) SetAlertTicketID(ctx context.Context, id, ticketID int64) (AlertTicket, error) {
+	what := fmt.Sprintf("set ticket %d on alert ticket %d", ticketID, id)
+	t, err := scanAlertTicket(s.pool.QueryRow(ctx, `
+		UPDATE alert_tickets SET ticket_id = $2, updated_at = now()
+		WHERE id = $1 AND (ticket_id IS NULL OR ticket_id = $2)
+		RETURNING `+alertTicketColumns, id, ticketID))
+	if noRows(err) {
+		if _, err := s.alertTicketBy(ctx, "id = $1", id); err != nil {
+			return AlertTicket{}, wrap(what, err)
+		}
+		return AlertTicket{}, fmt.Errorf("%s: %w: it already has another ticket", what, ErrConflict)
+	}
+	if err != nil {
+		return AlertTicket{}, wrap(what, err)
+	}
+	return t, nil
+}
+
+// RecordAlertOccurrence counts one more occurrence of the alert on its open
+// ticket; ErrConflict when the ticket is closed (re-open it instead).
+func (s *Store) RecordAlertOccurrence(ctx context.Context, id int64) (AlertTicket, error) {
+	return s.transitionAlertTicket(ctx, fmt.Sprintf("count occurrence on alert ticket %d", id), id, `
+		UPDATE alert_tickets SET occurrences = occurrences + 1, updated_at = now()
+		WHERE id = $1 AND state = 'open' RETURNING `+alertTicketColumns, id)
+}
+
+// CloseAlertTicket marks the ticket closed at at (now when zero). Closing a
+// closed ticket is ErrConflict, so a retried close is detectable.
+func (s *Store) CloseAlertTicket(ctx context.Context, id int64, at time.Time) (AlertTicket, error) {
+	return s.transitionAlertTicket(ctx, fmt.Sprintf("close alert ticket %d", id), id, `
+		UPDATE alert_tickets SET state = 'closed', closed_at = COALESCE($2::timestamptz, now()), updated_at = now()
+		WHERE id = $1 AND state = 'open' RETURNING `+alertTicketColumns, id, timeOrNil(at))
+}
+
+// ReopenAlertTicket re-opens a closed ticket at at (now when zero) because its
+// alert recurred within the re-open window, and counts the occurrence.
+func (s *Store) ReopenAlertTicket(ctx context.Context, id int64, at time.Time) (AlertTicket, error) {
+	return s.transitionAlertTicket(ctx, fmt.Sprintf("reopen alert ticket %d", id), id, `
+		UPDATE alert_tickets SET state = 'open', reopened_at = COALESCE($2::timestamptz, now()),
+			occurrences = occurrences + 1, updated_at = now()
+		WHERE id = $1 AND state = 'closed' RETURNING `+alertTicketColumns, id, timeOrNil(at))
+}
+
+// transitionAlertTicket runs a guarded UPDATE and tells a missing row
+// (ErrNotFound) from one in the wrong state (ErrConflict).
+func (s *Store) transitionAlertTicket(ctx context.Context, what string, id int64, sql string, args ...any) (AlertTicket, error) {
+	t, err := scanAlertTicket(s.pool.QueryRow(ctx, sql, args...))
+	if noRows(err) {
+		cur, err := s.alertTicketBy(ctx, "id = $1", id)
+		if err != nil {
+			return AlertTicket{}, wrap(what, err)
+		}
+		return AlertTicket{}, fmt.Errorf("%s: %w: it is %s", what, ErrConflict, cur.State)
+	}
+	if err != nil {
+		return AlertTicket{}, wrap(what, err)
+	}
+	return t, nil
+}
+
+// AlertTicket returns one alert ticket by id, or ErrNotFound.
+func (s *Store) AlertTicket(ctx context.Context, id int64) (AlertTicket, error) {
+	t, err := s.alertTicketBy(ctx, "id = $1", id)
+	if err != nil {
+		return AlertTicket{}, wrap(fmt.Sprintf("read alert ticket %d", id), err)
+	}
+	return t, nil
+}
+
+// LatestAlertTicket returns the newest generation for an alert, or ErrNotFound
+// when the alert never had a ticket; this is the look-up before create.
+func (s *Store) LatestAlertTicket(ctx context.Context, alertID string) (AlertTicket, error) {
+	t, err := s.alertTicketBy(ctx, "alert_id = $1 ORDER BY generation DESC LIMIT 1", alertID)
+	if err != nil {
+		return AlertTicket{}, wrap(fmt.Sprintf("read latest ticket of alert %s", alertID), err)
+	}
+	return t, nil
+}
+
+// AlertTicketByExternalID returns the generation whose Autotask externalID is
+// externalID, or ErrNotFound.
+func (s *Store) AlertTicketByExternalID(ctx context.Context, externalID string) (AlertTicket, error) {
+	t, err := s.alertTicketBy(ctx, "external_id = $1", externalID)
+	if err != nil {
+		return AlertTicket{}, wrap(fmt.Sprintf("read alert ticket %s", externalID), err)
+	}
+	return t, nil
+}
+
+func (s *Store) alertTicketBy(ctx context.Context, cond string, arg any) (AlertTicket, error) {
+	t, err := scanAlertTicket(s.pool.QueryRow(ctx, `SELECT `+alertTicketColumns+` FROM alert_tickets WHERE `+cond, arg))
+	if noRows(err) {
+		return AlertTicket{}, ErrNotFound
+	}
+	return t, err
+}
+
+// ListAlertTickets returns alert tickets matching f, newest first.
+func (s *Store) ListAlertTickets(ctx context.Context, f AlertTicketFilter) ([]AlertTicket, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > 1000 {
+		limit = 1000
+	}
+	var c conditions
+	if f.CompanyID != nil {
+		c.add("company_id = ?", *f.CompanyID)
+	}
+	if f.AlertID != "" {
+		c.add("alert_id = ?", f.AlertID)
+	}
+	if f.State != "" {
+		c.add("state = ?", f.State)
+	}
+	sql := `SELECT ` + alertTicketColumns + ` FROM alert_tickets` + c.clause() +
+		` ORDER BY opened_at DESC, id DESC LIMIT ` + c.param(limit)
+	rows, err := s.pool.Query(ctx, sql, c.args...)
+	if err != nil {
+		return nil, wrap("list alert tickets", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertTicket, error) { return scanAlertTicket(r) })
+	if err != nil {
+		return nil, wrap("list alert tickets", err)
+	}
+	return out, nil
+}
+
+// timeOrNil passes a zero time as SQL NULL so the database supplies now().
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,124 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
+)
+
+const alertID = "3f2a9c1e-0d4b-4e8a-9f1c-2b7d5e6a8c90"
+
+func newAlertTicket() store.AlertTicket {
+	return store.AlertTicket{AlertID: alertID, CompanyID: 29683, TenantID: "tenant-a", AlertType: "BackupFailed",
+		Resource: "srv-01"}
+}
+
+func TestOpenAlertTicket_OneTicketPerAlert(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	first, err := st.OpenAlertTicket(ctx, newAlertTicket())
+	require.NoError(t, err)
+	assert.Equal(t, 1, first.Generation)
+	assert.Equal(t, alertID, first.ExternalID)
+	assert.Equal(t, store.TicketOpen, first.State)
+	assert.Equal(t, 1, first.Occurrences)
+	assert.Nil(t, first.TicketID)
+
+	_, err = st.OpenAlertTicket(ctx, newAlertTicket())
+	assert.ErrorIs(t, err, store.ErrConflict, "a second open generation")
+	again := newAlertTicket()
+	again.Generation = 1
+	_, err = st.OpenAlertTicket(ctx, again)
+	assert.ErrorIs(t, err, store.ErrConflict, "generation 1 twice")
+	assert.Equal(t, 1, countRows(t, st, "alert_tickets"), "rows")
+
+	got, err := st.SetAlertTicketID(ctx, first.ID, 128926)
+	require.NoError(t, err)
+	require.NotNil(t, got.TicketID)
+	assert.Equal(t, int64(128926), *got.TicketID)
+	_, err = st.SetAlertTicketID(ctx, first.ID, 128926)
+	assert.NoError(t, err, "the same ticket again")
+	_, err = st.SetAlertTicketID(ctx, first.ID, 128927)
+	assert.ErrorIs(t, err, store.ErrConflict, "another ticket")
+	_, err = st.SetAlertTicketID(ctx, 999999, 1)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	other := newAlertTicket()
+	other.AlertID = "other-alert"
+	o, err := st.OpenAlertTicket(ctx, other)
+	require.NoError(t, err)
+	_, err = st.SetAlertTicketID(ctx, o.ID, 128926)
+	assert.ErrorIs(t, err, store.ErrConflict, "one Autotask ticket for two alerts")
+
+	bad := newAlertTicket()
+	bad.AlertID = "has#hash"
+	_, err = st.OpenAlertTicket(ctx, bad)
+	assert.ErrorIs(t, err, store.ErrInvalid, "an alert id that could clash with a generation suffix")
+}
+
+func TestAlertTicket_CloseReopenAndNewGeneration(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	first, err := st.OpenAlertTicket(ctx, newAlertTicket())
+	require.NoError(t, err)
+
+	counted, err := st.RecordAlertOccurrence(ctx, first.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, counted.Occurrences)
+
+	closedAt := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	closed, err := st.CloseAlertTicket(ctx, first.ID, closedAt)
+	require.NoError(t, err)
+	assert.Equal(t, store.TicketClosed, closed.State)
+	require.NotNil(t, closed.ClosedAt)
+	assert.True(t, closedAt.Equal(*closed.ClosedAt), "closed at %v, want %v", *closed.ClosedAt, closedAt)
+	_, err = st.CloseAlertTicket(ctx, first.ID, time.Time{})
+	assert.ErrorIs(t, err, store.ErrConflict, "closing a closed ticket")
+	_, err = st.RecordAlertOccurrence(ctx, first.ID)
+	assert.ErrorIs(t, err, store.ErrConflict, "counting on a closed ticket")
+
+	reopened, err := st.ReopenAlertTicket(ctx, first.ID, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, store.TicketOpen, reopened.State)
+	assert.Equal(t, 3, reopened.Occurrences)
+	require.NotNil(t, reopened.ReopenedAt)
+	_, err = st.ReopenAlertTicket(ctx, first.ID, time.Time{})
+	assert.ErrorIs(t, err, store.ErrConflict, "re-opening an open ticket")
+
+	// Closed longer ago than the re-open window: a new generation.
+	_, err = st.CloseAlertTicket(ctx, first.ID, time.Time{})
+	require.NoError(t, err)
+	second, err := st.OpenAlertTicket(ctx, newAlertTicket())
+	require.NoError(t, err)
+	assert.Equal(t, 2, second.Generation)
+	assert.Equal(t, alertID+"#2", second.ExternalID)
+	assert.Equal(t, store.AlertExternalID(alertID, 2), second.ExternalID, "Go and SQL agree on the external id")
+	assert.Equal(t, store.AlertExternalID(alertID, 1), first.ExternalID)
+
+	latest, err := st.LatestAlertTicket(ctx, alertID)
+	require.NoError(t, err)
+	assert.Equal(t, second.ID, latest.ID)
+	byExt, err := st.AlertTicketByExternalID(ctx, alertID)
+	require.NoError(t, err)
+	assert.Equal(t, first.ID, byExt.ID)
+	byID, err := st.AlertTicket(ctx, second.ID)
+	require.NoError(t, err)
+	assert.Equal(t, second, byID)
+	_, err = st.LatestAlertTicket(ctx, "never-seen")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = st.CloseAlertTicket(ctx, 999999, time.Time{})
+	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	open, err := st.ListAlertTickets(ctx, store.AlertTicketFilter{State: store.TicketOpen})
+	require.NoError(t, err)
+	require.Len(t, open, 1)
+	assert.Equal(t, second.ID, open[0].ID)
+	all, err := st.ListAlertTickets(ctx, store.AlertTicketFilter{CompanyID: ptr(int64(29683)), AlertID: alertID})
+	require.NoError(t, err)
+	assert.Len(t, all, 2)
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SettingsVersion is one saved version of the integration settings document.
+// Version is what a writer must send back to save over it.
+type SettingsVersion struct {
+	Version   int64
+	Document  json.RawMessage
+	UpdatedAt time.Time
+	UpdatedBy string
+}
+
+// CurrentSettings returns the latest settings version, or ErrNotFound when
+// settings were never saved (callers then use the defaults).
+func (s *Store) CurrentSettings(ctx context.Context) (SettingsVersion, error) {
+	v, err := currentSettings(ctx, s.pool)
+	if err != nil {
+		return SettingsVersion{}, wrap("current settings", err)
+	}
+	return v, nil
+}
+
+func currentSettings(ctx context.Context, q Querier) (SettingsVersion, error) {
+	var v SettingsVersion
+	err := q.QueryRow(ctx, `
+		SELECT version, document, updated_at, updated_by
+		FROM settings_versions ORDER BY version DESC LIMIT 1`,
+	).Scan(&v.Version, &v.Document, &v.UpdatedAt, &v.UpdatedBy)
+	return v, err
+}
+
+// SaveSettings appends doc as the version after expectedVersion (0 for the
+// first save) and writes its audit row in the same transaction. When another
+// save got there first it returns ErrConflict and writes nothing, so
+// concurrent editors never silently overwrite each other.
+func (s *Store) SaveSettings(ctx context.Context, doc json.RawMessage, expectedVersion int64, actor Actor) (SettingsVersion, error) {
+	what := fmt.Sprintf("save settings over version %d", expectedVersion)
+	if expectedVersion < 0 {
+		return SettingsVersion{}, fmt.Errorf("%s: %w", what, invalidf("expected version must not be negative"))
+	}
+	if !json.Valid(doc) {
+		return SettingsVersion{}, fmt.Errorf("%s: %w", what, invalidf("document is not valid JSON"))
+	}
+	var saved SettingsVersion
+	err := s.inTx(ctx, what, func(tx pgx.Tx) error {
+		var before json.RawMessage
+		cur, err := currentSettings(ctx, tx)
+		switch {
+		case noRows(err):
+			cur.Version = 0
+		case err != nil:
+			return fmt.Errorf("read current version: %w", err)
+		default:
+			before = cur.Document
+		}
+		if cur.Version != expectedVersion {
+			return fmt.Errorf("%w: current version is %d", ErrConflict, cur.Version)
+		}
+		// The primary key on version makes a concurrent save of the same
+		// version fail here, after the read above saw the same current version.
+		err = tx.QueryRow(ctx, `
+			INSERT INTO settings_versions (version, document, updated_by)
+			VALUES ($1, $2, $3)
+			RETURNING version, document, updated_at, updated_by`,
+			expectedVersion+1, string(doc), actor.Name,
+		).Scan(&saved.Version, &saved.Document, &saved.UpdatedAt, &saved.UpdatedBy)
+		if err != nil {
+			return err
+		}
+		_, err = AppendAuditTx(ctx, tx, AuditEntry{
+			Kind:   KindSettingsUpdate,
+			System: SystemAdmin,
+			Target: fmt.Sprintf("settings version %d", saved.Version),
+			Before: before,
+			After:  saved.Document,
+		}.WithActor(actor))
+		return err
+	})
+	if err != nil {
+		return SettingsVersion{}, err
+	}
+	return saved, nil
+}
+
+// SettingsHistory returns up to limit versions, newest first, so admins can
+// see who changed what and when.
+func (s *Store) SettingsHistory(ctx context.Context, limit int) ([]SettingsVersion, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT version, document, updated_at, updated_by
+		FROM settings_versions ORDER BY version DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, wrap("settings history", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SettingsVersion, error) {
+		var v SettingsVersion
+		err := r.Scan(&v.Version, &v.Document, &v.UpdatedAt, &v.UpdatedBy)
+		return v, err
+	})
+	if err != nil {
+		return nil, wrap("settings history", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/settings"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+)
+
+// ProblemContentType is RFC 9457's media type; every error answer uses it.
+const ProblemContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem document. Errors lists each invalid field so a
+// client can show them all at once.
+type Problem struct {
+	Type      string                `json:"type"`
+	Title     string                `json:"title"`
+	Status    int                   `json:"status"`
+	Detail    string                `json:"detail,omitempty"`
+	Instance  string                `json:"instance,omitempty"`
+	RequestID string                `json:"requestId,omitempty"`
+	Errors    []settings.FieldError `json:"errors,omitempty"`
+}
+
+// Error makes a Problem returnable from handlers.
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// problemTypeBase prefixes problem types; they are stable identifiers, not links.
+const problemTypeBase = "urn:acronis-autotask:problem:"
+
+func newProblem(status int, kind, detail string) *Problem {
+	return &Problem{Type: problemTypeBase + kind, Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+// invalid answers 400 naming the bad fields.
+func invalid(detail string, fields ...settings.FieldError) *Problem {
+	p := newProblem(http.StatusBadRequest, "invalid-request", detail)
+	p.Errors = fields
+	return p
+}
+
+// errorTable is the one place that maps domain errors to HTTP answers.
+var errorTable = []struct {
+	target error
+	status int
+	kind   string
+	detail string
+}{
+	{store.ErrNotFound, http.StatusNotFound, "not-found", "the resource does not exist"},
+	{store.ErrConflict, http.StatusConflict, "conflict", "the resource was changed by someone else or clashes with an existing one; re-read it and try again"},
+	{store.ErrInvalid, http.StatusBadRequest, "invalid-value", "a value was rejected by a database rule"},
+}
+
+// problemFor turns any error a handler returns into a Problem.
+func problemFor(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var ve *settings.ValidationError
+	if errors.As(err, &ve) {
+		return invalid("the settings are invalid; nothing was saved", ve.Fields...)
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg := http.StatusText(he.Code)
+		if s, ok := he.Message.(string); ok {
+			msg = s
+		}
+		return newProblem(he.Code, "http", msg)
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.target) {
+			return newProblem(row.status, row.kind, row.detail)
+		}
+	}
+	return newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; the request id identifies it in the logs")
+}
+
+// errorHandler writes problems and logs server-side failures with their cause.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := problemFor(err)
+		p.Instance = c.Request().URL.Path
+		p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+		if p.Status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed", "error", err.Error(), "request_id", p.RequestID, "path", p.Instance)
+		}
+		body, _ := json.Marshal(p)
+		c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
+		c.Response().WriteHeader(p.Status)
+		_, _ = c.Response().Write(body)
+	}
+}

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/settings"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+)
+
+// SettingsStore is what the settings endpoints need from the store.
+type SettingsStore interface {
+	CurrentSettings(ctx context.Context) (store.SettingsVersion, error)
+	SaveSettings(ctx context.Context, doc json.RawMessage, expectedVersion int64, actor store.Actor) (store.SettingsVersion, error)
+}
+
+// SettingsDocument is the settings resource: the document plus its version,
+// which a writer sends back (or as If-Match) so concurrent edits never overwrite each other.
+type SettingsDocument struct {
+	Version   int64             `json:"version"`
+	UpdatedAt *time.Time        `json:"updatedAt,omitempty"`
+	UpdatedBy string            `json:"updatedBy,omitempty"`
+	Settings  settings.Settings `json:"settings"`
+}
+
+// SettingsUpdate is the body of PUT /api/v1/settings. Fields omitted from
+// settings take their defaults; version may instead come as If-Match.
+type SettingsUpdate struct {
+	Version  *int64          `json:"version,omitempty"`
+	Settings json.RawMessage `json:"settings"`
+}
+
+func (s *Server) getSettings(c echo.Context) error {
+	doc, err := s.currentSettings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(doc.Version))
+	return c.JSON(http.StatusOK, doc)
+}
+
+func (s *Server) currentSettings(ctx context.Context) (SettingsDocument, error) {
+	v, err := s.deps.Settings.CurrentSettings(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return SettingsDocument{Version: 0, Settings: settings.Defaults()}, nil
+	}
+	if err != nil {
+		return SettingsDocument{}, err
+	}
+	st, err := settings.Decode(v.Document)
+	if err != nil {
+		return SettingsDocument{}, err
+	}
+	at := v.UpdatedAt
+	return SettingsDocument{Version: v.Version, UpdatedAt: &at, UpdatedBy: v.UpdatedBy, Settings: st}, nil
+}
+
+func (s *Server) putSettings(c echo.Context) error {
+	var in SettingsUpdate
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	if len(in.Settings) == 0 {
+		return invalid("the body has no settings", settings.FieldError{Field: "settings", Message: "is required"})
+	}
+	expected, p := expectedVersion(c.Request().Header.Get("If-Match"), in.Version)
+	if p != nil {
+		return p
+	}
+	st, err := settings.Decode(in.Settings)
+	if err != nil {
+		return invalid("the settings could not be read; nothing was saved", settings.FieldError{Field: fieldOfDecodeError(err), Message: err.Error()})
+	}
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	doc, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	saved, err := s.deps.Settings.SaveSettings(c.Request().Context(), doc, expected, actorFrom(c, "settings updated through the API"))
+	if errors.Is(err, store.ErrConflict) {
+		p := newProblem(http.StatusPreconditionFailed, "stale-version",
+			"the settings changed since version "+strconv.FormatInt(expected, 10)+"; GET them again and re-apply your change")
+		if c.Request().Header.Get("If-Match") == "" {
+			p.Status, p.Title = http.StatusConflict, http.StatusText(http.StatusConflict)
+		}
+		return p
+	}
+	if err != nil {
+		return err
+	}
+	at := saved.UpdatedAt
+	out := SettingsDocument{Version: saved.Version, UpdatedAt: &at, UpdatedBy: saved.UpdatedBy, Settings: st}
+	c.Response().Header().Set("ETag", etag(out.Version))
+	return c.JSON(http.StatusOK, out)
+}
+
+// expectedVersion takes the version from If-Match or the body; one of them is
+// required, so no client can overwrite settings it has not read.
+func expectedVersion(ifMatch string, body *int64) (int64, *Problem) {
+	if ifMatch != "" {
+		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(ifMatch, "W/"), `"`), 10, 64)
+		if err != nil || v < 0 {
+			return 0, invalid("If-Match must be the ETag of the settings you read", settings.FieldError{Field: "If-Match", Message: "must be a version ETag such as \"3\""})
+		}
+		if body != nil && *body != v {
+			return 0, invalid("If-Match and version disagree", settings.FieldError{Field: "version", Message: "differs from If-Match"})
+		}
+		return v, nil
+	}
+	if body == nil {
+		p := newProblem(http.StatusPreconditionRequired, "version-required",
+			"send the version you read, as If-Match or as \"version\" in the body (0 when none was ever saved)")
+		p.Errors = []settings.FieldError{{Field: "version", Message: "is required"}}
+		return 0, p
+	}
+	if *body < 0 {
+		return 0, invalid("version must not be negative", settings.FieldError{Field: "version", Message: "must be 0 or more"})
+	}
+	return *body, nil
+}
+
+func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// fieldOfDecodeError names the settings field a JSON decoding error is about.
+func fieldOfDecodeError(err error) string {
+	if f := jsonErrorField(err); f != "" {
+		return "settings." + f
+	}
+	return "settings"
+}
+
+func actorFrom(c echo.Context, reason string) store.Actor {
+	return store.Actor{Name: actorOf(c), RequestID: c.Response().Header().Get(echo.HeaderXRequestID), Reason: reason}
+}

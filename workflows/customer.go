@@ -1,0 +1,553 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+)
+
+// Messages a customer workflow accepts.
+const (
+	// SignalContracts delivers a CompanySnapshot from the contract sync.
+	SignalContracts = "contracts"
+	// SignalRefresh asks the workflow to re-read its company from Autotask ("sync now").
+	SignalRefresh = "refresh"
+	// UpdateMap maps the company to an existing tenant or a new one.
+	UpdateMap = "map"
+	// UpdateUnmap removes the mapping.
+	UpdateUnmap = "unmap"
+	// UpdateHold pauses deprovisioning; UpdateRelease resumes it.
+	UpdateHold    = "hold"
+	UpdateRelease = "release"
+	// UpdateDeprovisionNow runs the next deprovisioning step at once.
+	UpdateDeprovisionNow = "deprovision-now"
+	// QueryStatus returns a CustomerStatus.
+	QueryStatus = "status"
+)
+
+// MapRequest is the body of UpdateMap: exactly one of TenantID or New.
+type MapRequest struct {
+	TenantID string `json:"tenantId,omitempty"`
+	New      bool   `json:"new,omitempty"`
+	Actor    string `json:"actor"`
+}
+
+// ActionRequest carries who asked for an admin action.
+type ActionRequest struct {
+	Actor  string `json:"actor"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ActionResult says, in words, what the workflow will do.
+type ActionResult struct {
+	Message string `json:"message"`
+}
+
+// failuresBeforeError is SPEC F11: three consecutive failures raise a visible error.
+const failuresBeforeError = 3
+
+// historyLimit continues-as-new well before the server's 51,200-event hard limit,
+// even if the server's suggestion never comes.
+const historyLimit = 2000
+
+// CustomerWorkflow is the lifecycle of one Autotask company (id customer-<companyID>):
+// it provisions a tenant, keeps quotas equal to the contracts, deprovisions when
+// services end, and answers operators' questions about all of it.
+func CustomerWorkflow(ctx workflow.Context, state CustomerState) error {
+	c := &customer{state: state}
+	if err := c.setup(ctx); err != nil {
+		return err
+	}
+	return c.run(ctx)
+}
+
+type customer struct {
+	state     CustomerState
+	contracts workflow.ReceiveChannel
+	refresh   workflow.ReceiveChannel
+	wake      workflow.Channel
+	mu        workflow.Mutex
+	// provisionRequested is set by "map to a new tenant"; it provisions even when automatic provisioning is off.
+	provisionRequested bool
+	timerAt            time.Time
+	timerCancel        workflow.CancelFunc
+	timer              workflow.Future
+	upserted           [2]string
+}
+
+func (c *customer) setup(ctx workflow.Context) error {
+	c.contracts = workflow.GetSignalChannel(ctx, SignalContracts)
+	c.refresh = workflow.GetSignalChannel(ctx, SignalRefresh)
+	c.wake = workflow.NewBufferedChannel(ctx, 1)
+	c.mu = workflow.NewMutex(ctx)
+	if c.state.Phase == "" {
+		c.state.Phase = PhaseNew
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, c.status); err != nil {
+		return fmt.Errorf("register status query: %w", err)
+	}
+	handlers := []struct {
+		name     string
+		handler  any
+		validate any
+	}{
+		{UpdateMap, c.handleMap, c.validateMap},
+		{UpdateUnmap, c.handleUnmap, c.validateUnmap},
+		{UpdateHold, c.handleHold, c.validateDeprovisioning},
+		{UpdateRelease, c.handleRelease, c.validateRelease},
+		{UpdateDeprovisionNow, c.handleDeprovisionNow, c.validateDeprovisionNow},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validate}); err != nil {
+			return fmt.Errorf("register %s update: %w", h.name, err)
+		}
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, AttrAutotaskCompanyID.ValueSet(fmt.Sprint(c.state.CompanyID)))
+}
+
+func (c *customer) run(ctx workflow.Context) error {
+	log := workflow.GetLogger(ctx)
+	for {
+		c.receiveSignals(ctx)
+		if b := c.state.NextBoundary; !b.IsZero() && !workflow.Now(ctx).Before(b) {
+			c.state.NeedsReconcile, c.state.NextBoundary = true, time.Time{} // a contract started or ended
+		}
+		if err := c.mu.Lock(ctx); err != nil {
+			return err
+		}
+		if c.state.NeedsReconcile && !c.waitingToRetry(ctx) {
+			c.reconcile(ctx)
+		}
+		if !c.waitingToRetry(ctx) {
+			c.advanceDeprovisioning(ctx)
+		}
+		c.mu.Unlock()
+		c.publish(ctx)
+
+		if c.shouldContinueAsNew(ctx) {
+			// Drain what was delivered to this run and let update handlers finish:
+			// anything left here would be lost with the run.
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			c.receiveSignals(ctx)
+			if !c.state.NeedsReconcile {
+				c.state.Runs++
+				log.Info("continuing as new", "history", workflow.GetInfo(ctx).GetCurrentHistoryLength())
+				return workflow.NewContinueAsNewError(ctx, CustomerWorkflow, c.state)
+			}
+			continue
+		}
+
+		// Wait for the next message, admin action or due time, whichever comes first.
+		c.armTimer(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(c.contracts, func(workflow.ReceiveChannel, bool) {})
+		sel.AddReceive(c.refresh, func(workflow.ReceiveChannel, bool) {})
+		sel.AddReceive(c.wake, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
+		if c.timer != nil {
+			sel.AddFuture(c.timer, func(workflow.Future) { c.timer, c.timerAt = nil, time.Time{} })
+		}
+		sel.Select(ctx)
+		if err := ctx.Err(); err != nil {
+			return err // cancelled by an operator: stop, leaving Acronis as it is
+		}
+	}
+}
+
+// receiveSignals applies every delivered signal without blocking.
+func (c *customer) receiveSignals(ctx workflow.Context) {
+	for {
+		var snap activities.CompanySnapshot
+		if !c.contracts.ReceiveAsync(&snap) {
+			break
+		}
+		// Snapshots can arrive out of order (a full scan and an incremental read); keep the newest.
+		if c.state.Snapshot != nil && snap.ObservedAt.Before(c.state.Snapshot.ObservedAt) {
+			continue
+		}
+		c.state.Snapshot = &snap
+		c.state.CompanyName = snap.CompanyName
+		c.state.NeedsReconcile = true
+		c.state.RetryAt = time.Time{}
+	}
+	for c.refresh.ReceiveAsync(nil) {
+		c.state.Snapshot = nil // re-read from Autotask
+		c.state.NeedsReconcile = true
+		c.state.RetryAt = time.Time{}
+	}
+}
+
+func (c *customer) waitingToRetry(ctx workflow.Context) bool {
+	return !c.state.RetryAt.IsZero() && workflow.Now(ctx).Before(c.state.RetryAt)
+}
+
+func (c *customer) shouldContinueAsNew(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > historyLimit
+}
+
+// reconcile brings Acronis in line with the newest snapshot under the current
+// mappings and settings. It records failures instead of returning them, so
+// one bad call never ends the customer's workflow.
+func (c *customer) reconcile(ctx workflow.Context) {
+	s := &c.state
+	if s.Snapshot == nil {
+		var snap activities.CompanySnapshot
+		if err := c.exec(ctx, "read company from Autotask", activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
+			c.fail(ctx, "read company from Autotask", err)
+			return
+		}
+		s.Snapshot, s.CompanyName = &snap, snap.CompanyName
+	}
+	var plan activities.Plan
+	now := workflow.Now(ctx)
+	s.NextBoundary = nextContractBoundary(s.Snapshot, now)
+	if err := c.exec(ctx, "plan entitlements", activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &plan); err != nil {
+		c.fail(ctx, "plan entitlements", err)
+		return
+	}
+	s.Plan = &plan
+	if s.TenantID == "" && plan.TenantID != "" {
+		s.TenantID, s.MappedHow = plan.TenantID, "manual" // mapped outside this run, e.g. before a reset
+	}
+	if !plan.Desired.Valid() {
+		s.Phase = PhaseInvalid
+		s.LastError = "nothing changed: " + strings.Join(plan.Desired.Problems, "; ")
+		c.audit(ctx, "customer.invalid", s.LastError)
+		s.NeedsReconcile = false
+		return
+	}
+	if !plan.Settings.BillingEnabled {
+		if s.TenantID == "" {
+			s.Phase = PhaseUnmapped
+		}
+		s.LastError = ""
+		s.NeedsReconcile = false
+		return
+	}
+
+	if s.TenantID == "" {
+		provision := c.provisionRequested || (plan.Desired.HasActiveServices && plan.Settings.AutoCreateCustomers)
+		if !provision {
+			s.Phase, s.LastError, s.NeedsReconcile = PhaseUnmapped, "", false
+			return
+		}
+		if !c.provision(ctx) {
+			return
+		}
+	}
+
+	if plan.Desired.HasActiveServices {
+		if !c.cancelDeprovisioning(ctx) {
+			return
+		}
+		if !c.applyQuotas(ctx, plan.Desired.Quotas, "contracts changed") {
+			return
+		}
+		s.Phase = PhaseActive
+	} else if s.Deprovision.Since.IsZero() {
+		s.Deprovision = Deprovision{Since: workflow.Now(ctx), Hold: s.Deprovision.Hold}
+		s.Phase = PhaseDeprovisioning
+		c.audit(ctx, "customer.deprovisioning.start", "no active services")
+	}
+	c.succeed(ctx)
+	s.LastSyncedAt = workflow.Now(ctx)
+	s.NeedsReconcile = false
+}
+
+func (c *customer) provision(ctx workflow.Context) bool {
+	s := &c.state
+	in := activities.ProvisionInput{CompanyID: s.CompanyID, CompanyName: s.CompanyName, Settings: s.Plan.Settings, MayExist: s.ProvisionAttempts > 0}
+	if s.Plan.Settings.AccountsBasedOn == "primary_contact" {
+		if err := c.exec(ctx, "read primary contact", activities.AutotaskActs.PrimaryContact, s.CompanyID).Get(ctx, &in.Contact); err != nil {
+			c.fail(ctx, "read primary contact", err)
+			return false
+		}
+	}
+	// Counted before the attempt: any later attempt looks for the tenant this one may create.
+	s.ProvisionAttempts++
+	var p activities.Provisioned
+	if err := c.exec(ctx, "provision tenant", activities.AcronisActs.ProvisionTenant, in).Get(ctx, &p); err != nil {
+		c.fail(ctx, "provision tenant", err)
+		return false
+	}
+	// The mapping is recorded only after the tenant exists; the tenant's
+	// internal tag lets a retry find it, so a crash in between duplicates nothing.
+	rec := activities.MapInput{CompanyID: s.CompanyID, TenantID: p.TenantID, Actor: "provisioning"}
+	if err := c.exec(ctx, "record mapping", activities.StoreActs.RecordAutomaticMapping, rec).Get(ctx, nil); err != nil {
+		c.fail(ctx, "record mapping", err)
+		return false
+	}
+	s.Provisioned = &p
+	s.TenantID, s.MappedHow = p.TenantID, "automatic"
+	c.provisionRequested = false
+	return true
+}
+
+func (c *customer) applyQuotas(ctx workflow.Context, quotas []entitlement.Quota, reason string) bool {
+	s := &c.state
+	fp := fingerprint(s.TenantID, quotas)
+	if fp == s.Applied {
+		return true
+	}
+	in := activities.ApplyQuotasInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Quotas: quotas, Reason: reason}
+	if err := c.exec(ctx, "apply quotas", activities.AcronisActs.ApplyQuotas, in).Get(ctx, nil); err != nil {
+		c.fail(ctx, "apply quotas", err)
+		return false
+	}
+	s.Applied, s.AppliedAt = fp, workflow.Now(ctx)
+	return true
+}
+
+// cancelDeprovisioning undoes a pending deprovisioning when services return:
+// timers are dropped and a disabled (not deleted) tenant is enabled again.
+func (c *customer) cancelDeprovisioning(ctx workflow.Context) bool {
+	s := &c.state
+	if s.Deprovision.Since.IsZero() {
+		return true
+	}
+	if s.Deprovision.Disabled {
+		in := activities.TenantStateInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: "active services again"}
+		if err := c.exec(ctx, "enable tenant", activities.AcronisActs.EnableTenant, in).Get(ctx, nil); err != nil {
+			c.fail(ctx, "enable tenant", err)
+			return false
+		}
+	}
+	s.Deprovision = Deprovision{}
+	s.Applied = "" // quotas may have been zeroed: write them again
+	c.audit(ctx, "customer.deprovisioning.cancel", "active services again")
+	return true
+}
+
+// advanceDeprovisioning runs every deprovisioning step that is due, in order:
+// quotas to zero, disable, delete (disabled first).
+func (c *customer) advanceDeprovisioning(ctx workflow.Context) {
+	s := &c.state
+	d := &s.Deprovision
+	if d.Since.IsZero() || d.Deleted || s.TenantID == "" || s.Plan == nil || (d.Hold && !d.Now) {
+		return
+	}
+	set := s.Plan.Settings
+	now := workflow.Now(ctx)
+	forced := d.Now
+	d.Now = false
+	if set.ZeroQuotas && !d.QuotasZeroed {
+		if !c.applyQuotas(ctx, zeroQuotas(s.Plan.Desired.Quotas), "deprovisioning: no active services") {
+			return
+		}
+		d.QuotasZeroed = true
+		if forced {
+			return
+		}
+	}
+	in := activities.TenantStateInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: "deprovisioning: no active services since " + d.Since.UTC().Format(time.RFC3339)}
+	if set.DisableEnabled && !d.Disabled && (forced || !now.Before(d.Since.Add(set.DisableAfter))) {
+		if err := c.exec(ctx, "disable tenant", activities.AcronisActs.DisableTenant, in).Get(ctx, nil); err != nil {
+			c.fail(ctx, "disable tenant", err)
+			return
+		}
+		d.Disabled, s.Phase = true, PhaseDisabled
+		c.succeed(ctx)
+		if forced {
+			return
+		}
+	}
+	if set.DeleteEnabled && (forced || !now.Before(d.Since.Add(set.DeleteAfter))) {
+		if err := c.exec(ctx, "delete tenant", activities.AcronisActs.DeleteTenant, in).Get(ctx, nil); err != nil {
+			c.fail(ctx, "delete tenant", err)
+			return
+		}
+		un := activities.UnmapInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Actor: "deprovisioning", Reason: "tenant deleted"}
+		if err := c.exec(ctx, "remove mapping", activities.StoreActs.RemoveMapping, un).Get(ctx, nil); err != nil {
+			c.fail(ctx, "remove mapping", err)
+			return
+		}
+		d.Deleted, s.Phase = true, PhaseDeleted
+		s.TenantID, s.Applied = "", ""
+		c.succeed(ctx)
+	}
+}
+
+func zeroQuotas(qs []entitlement.Quota) []entitlement.Quota {
+	out := make([]entitlement.Quota, len(qs))
+	for i, q := range qs {
+		zero := int64(0)
+		q.Enabled, q.Value, q.Source = false, &zero, "deprovisioning"
+		out[i] = q
+	}
+	return out
+}
+
+// nextWake is the earliest time the workflow must act without a message.
+func (c *customer) nextWake() time.Time {
+	s := &c.state
+	var at time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	if s.NeedsReconcile {
+		earliest(s.RetryAt)
+	}
+	earliest(s.NextBoundary)
+	for _, p := range s.pendingActions() {
+		if !p.Held {
+			earliest(p.At)
+		}
+	}
+	return at
+}
+
+// armTimer keeps exactly one timer, for nextWake, and replaces it only when
+// the deadline moves (a settings change, a hold, a retry).
+func (c *customer) armTimer(ctx workflow.Context) {
+	at := c.nextWake()
+	if at.Equal(c.timerAt) && (c.timer != nil || at.IsZero()) {
+		return
+	}
+	if c.timerCancel != nil {
+		c.timerCancel()
+		c.timerCancel, c.timer = nil, nil
+	}
+	c.timerAt = at
+	if at.IsZero() {
+		return
+	}
+	d := at.Sub(workflow.Now(ctx))
+	if d < time.Second {
+		d = time.Second
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	c.timerCancel = cancel
+	c.timer = workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: "next action at " + at.UTC().Format(time.RFC3339)})
+}
+
+// exec runs one activity with the policy every customer activity shares.
+func (c *customer) exec(ctx workflow.Context, summary string, activity any, args ...any) workflow.Future {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    5,
+		},
+	})
+	return workflow.ExecuteActivity(ctx, activity, args...)
+}
+
+// fail records a failed step; the workflow retries it later with backoff, and
+// after three failures in a row the customer shows as "error".
+func (c *customer) fail(ctx workflow.Context, what string, err error) {
+	s := &c.state
+	s.Failures++
+	s.LastError = what + ": " + errorText(err)
+	backoff := time.Duration(1<<min(s.Failures, 6)) * time.Minute
+	s.RetryAt = workflow.Now(ctx).Add(backoff)
+	s.NeedsReconcile = true
+	if s.Failures >= failuresBeforeError {
+		s.Phase = PhaseError
+	}
+	workflow.GetLogger(ctx).Warn("customer step failed", "step", what, "failures", s.Failures, "error", s.LastError)
+}
+
+func (c *customer) succeed(ctx workflow.Context) {
+	c.state.Failures, c.state.LastError, c.state.RetryAt = 0, "", time.Time{}
+	if c.state.Phase == PhaseError || c.state.Phase == PhaseNew {
+		c.state.Phase = PhaseActive
+	}
+}
+
+// errorText unwraps Temporal's activity error to the message that says what went wrong.
+func errorText(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Error()
+	}
+	return err.Error()
+}
+
+func (c *customer) audit(ctx workflow.Context, kind, reason string) {
+	s := c.state
+	e := activities.AuditInput{Kind: kind, CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: reason}
+	// The audit entry is best effort here: the state change it describes already happened.
+	_ = c.exec(ctx, "audit "+kind, activities.StoreActs.RecordCustomerEvent, e).Get(ctx, nil)
+}
+
+// publish keeps the search attributes and the UI's current details in step with the state.
+func (c *customer) publish(ctx workflow.Context) {
+	s := c.state
+	if want := [2]string{string(s.Phase), s.TenantID}; want != c.upserted {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerState.ValueSet(want[0]), AttrAcronisTenantID.ValueSet(want[1])); err != nil {
+			workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+		} else {
+			c.upserted = want
+		}
+	}
+	workflow.SetCurrentDetails(ctx, c.details())
+}
+
+func (c *customer) details() string {
+	s := c.state
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** (Autotask company %d): **%s**", orUnknown(s.CompanyName), s.CompanyID, s.Phase)
+	if s.TenantID != "" {
+		fmt.Fprintf(&b, ", Acronis tenant `%s` (%s)", s.TenantID, s.MappedHow)
+	}
+	b.WriteString("\n\n")
+	switch {
+	case s.LastError != "":
+		fmt.Fprintf(&b, "Last error: %s. Retrying at %s.\n", s.LastError, s.RetryAt.UTC().Format(time.RFC3339))
+	case s.Phase == PhaseUnmapped:
+		b.WriteString("Waiting for an admin to map this company, or for a contract with mapped services.\n")
+	default:
+		b.WriteString("Waiting for contract changes.\n")
+	}
+	for _, p := range s.pendingActions() {
+		held := ""
+		if p.Held {
+			held = " (on hold)"
+		}
+		fmt.Fprintf(&b, "- %s at %s%s\n", p.Action, p.At.UTC().Format(time.RFC3339), held)
+	}
+	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown company"
+	}
+	return s
+}
+
+func (c *customer) status() (CustomerStatus, error) {
+	st := CustomerStatus{CustomerState: c.state, Pending: c.state.pendingActions()}
+	if c.state.Plan != nil {
+		st.Quotas = c.state.Plan.Desired.Quotas
+	}
+	st.Snapshot = nil // large and internal; the quotas say what matters
+	return st, nil
+}
+
+// fingerprint identifies a set of quotas for a tenant so an unchanged plan is not written again.
+func fingerprint(tenantID string, qs []entitlement.Quota) string {
+	raw, _ := json.Marshal(struct {
+		T string
+		Q []entitlement.Quota
+	}{tenantID, qs})
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:12])
+}

@@ -1,0 +1,141 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acronis-autotask/acronis-autotask/activities"
+)
+
+// Admin actions arrive as updates: validators reject what makes no sense in
+// the current state (the caller gets the reason, history gets nothing), and
+// handlers answer with what will happen.
+
+func (c *customer) validateMap(_ workflow.Context, r MapRequest) error {
+	switch {
+	case r.New == (r.TenantID != ""):
+		return errors.New("give exactly one of tenantId (an existing tenant) or new: true")
+	case c.state.TenantID != "":
+		return fmt.Errorf("company %d is already mapped to tenant %s; remove that mapping first", c.state.CompanyID, c.state.TenantID)
+	case r.Actor == "":
+		return errors.New("actor is required")
+	}
+	return nil
+}
+
+func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return ActionResult{}, err
+	}
+	defer c.mu.Unlock()
+	defer c.kick()
+	if c.state.TenantID != "" { // mapped while this update waited for the lock
+		return ActionResult{}, fmt.Errorf("company %d is already mapped to tenant %s", c.state.CompanyID, c.state.TenantID)
+	}
+	if r.New {
+		c.provisionRequested = true
+		c.state.NeedsReconcile, c.state.RetryAt = true, time.Time{}
+		return ActionResult{Message: "a new customer tenant will be created for this company and its quotas set from its contracts"}, nil
+	}
+	in := activities.MapInput{CompanyID: c.state.CompanyID, TenantID: r.TenantID, Actor: r.Actor}
+	if err := c.exec(ctx, "map tenant", activities.AcronisActs.MapExistingTenant, in).Get(ctx, nil); err != nil {
+		// Refused (self-service tenant, already mapped elsewhere…): the reason goes back to the admin.
+		return ActionResult{}, errors.New(errorText(err))
+	}
+	c.state.TenantID, c.state.MappedHow = r.TenantID, "manual"
+	c.state.Phase, c.state.Applied = PhaseActive, ""
+	c.state.Deprovision = Deprovision{}
+	c.state.NeedsReconcile, c.state.RetryAt = true, time.Time{}
+	return ActionResult{Message: fmt.Sprintf("mapped to tenant %s; its quotas will follow the company's contracts", r.TenantID)}, nil
+}
+
+func (c *customer) validateUnmap(_ workflow.Context, r ActionRequest) error {
+	if c.state.TenantID == "" {
+		return fmt.Errorf("company %d is not mapped", c.state.CompanyID)
+	}
+	if r.Actor == "" {
+		return errors.New("actor is required")
+	}
+	return nil
+}
+
+func (c *customer) handleUnmap(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return ActionResult{}, err
+	}
+	defer c.mu.Unlock()
+	defer c.kick()
+	tenant := c.state.TenantID
+	if tenant == "" {
+		return ActionResult{}, fmt.Errorf("company %d is not mapped", c.state.CompanyID)
+	}
+	in := activities.UnmapInput{CompanyID: c.state.CompanyID, TenantID: tenant, Actor: r.Actor, Reason: r.Reason}
+	if err := c.exec(ctx, "remove mapping", activities.StoreActs.RemoveMapping, in).Get(ctx, nil); err != nil {
+		return ActionResult{}, errors.New(errorText(err))
+	}
+	c.state.TenantID, c.state.MappedHow, c.state.Applied = "", "", ""
+	c.state.Deprovision, c.state.Phase = Deprovision{}, PhaseUnmapped
+	return ActionResult{Message: fmt.Sprintf("mapping to tenant %s removed; the tenant itself is unchanged", tenant)}, nil
+}
+
+func (c *customer) validateDeprovisioning(_ workflow.Context, r ActionRequest) error {
+	if c.state.Deprovision.Since.IsZero() || c.state.Deprovision.Deleted {
+		return fmt.Errorf("company %d has no pending deprovisioning", c.state.CompanyID)
+	}
+	if r.Actor == "" {
+		return errors.New("actor is required")
+	}
+	return nil
+}
+
+func (c *customer) handleHold(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
+	defer c.kick()
+	c.state.Deprovision.Hold = true
+	c.audit(ctx, "customer.deprovisioning.hold", r.Actor+": "+r.Reason)
+	return ActionResult{Message: "deprovisioning is on hold; no step runs until it is released"}, nil
+}
+
+func (c *customer) validateRelease(ctx workflow.Context, r ActionRequest) error {
+	if err := c.validateDeprovisioning(ctx, r); err != nil {
+		return err
+	}
+	if !c.state.Deprovision.Hold {
+		return errors.New("deprovisioning is not on hold")
+	}
+	return nil
+}
+
+func (c *customer) handleRelease(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
+	defer c.kick()
+	c.state.Deprovision.Hold = false
+	c.audit(ctx, "customer.deprovisioning.release", r.Actor+": "+r.Reason)
+	msg := "deprovisioning resumed"
+	if p := c.state.pendingActions(); len(p) > 0 {
+		msg += fmt.Sprintf("; next: %s at %s", p[0].Action, p[0].At.UTC().Format(time.RFC3339))
+	}
+	return ActionResult{Message: msg}, nil
+}
+
+func (c *customer) validateDeprovisionNow(ctx workflow.Context, r ActionRequest) error {
+	if err := c.validateDeprovisioning(ctx, r); err != nil {
+		return err
+	}
+	if len(c.state.pendingActions()) == 0 {
+		return errors.New("no deprovisioning step is enabled in the settings")
+	}
+	return nil
+}
+
+func (c *customer) handleDeprovisionNow(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
+	defer c.kick()
+	next := c.state.pendingActions()[0]
+	c.state.Deprovision.Now = true
+	c.audit(ctx, "customer.deprovisioning.now", r.Actor+": "+r.Reason)
+	return ActionResult{Message: next.Action + " will run now"}, nil
+}
+
+// kick wakes the main loop after an update changed the state.
+func (c *customer) kick() { c.wake.SendAsync(struct{}{}) }
