@@ -152,11 +152,17 @@ func (a *Acronis) ensureTenant(ctx context.Context, api AcronisAPI, in Provision
 	t, err := api.CreateTenant(ctx, create)
 	if acronis.IsConflict(err) {
 		// A tenant of this name exists: ours from a lost answer, or someone else's.
-		if found, ok, ferr := findByTag(ctx, api, tag); ferr == nil && ok {
+		found, ok, ferr := findByTag(ctx, api, tag)
+		if ferr != nil {
+			return t, false, classify("look for an existing tenant", ferr)
+		}
+		if ok {
 			return found, false, nil
 		}
-		create.Name = fmt.Sprintf("%s (Autotask %d)", in.CompanyName, in.CompanyID)
-		t, err = api.CreateTenant(ctx, create)
+		// Never a second customer of the same name: an admin maps the company to it.
+		return t, false, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("a tenant named %q already exists in Acronis and was not created by this integration; map company %d to it (PUT /api/v1/customers/%d/mapping)", in.CompanyName, in.CompanyID, in.CompanyID),
+			ErrTypeNameTaken, err)
 	}
 	if err != nil {
 		return t, false, classify("create tenant "+create.Name, err)

@@ -8,6 +8,8 @@ var (
 	AcronisActs *Acronis
 	// AutotaskActs names the Autotask activities for workflow code.
 	AutotaskActs *Autotask
+	// ContractSyncActs names the contract sync activities for workflow code.
+	ContractSyncActs *ContractSync
 	// StoreActs names the store activities for workflow code.
 	StoreActs *Store
 )

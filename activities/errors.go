@@ -22,6 +22,8 @@ const (
 	ErrTypeNotManageable = "NotManageable"
 	// ErrTypeAlreadyMapped: one side of a mapping is mapped elsewhere.
 	ErrTypeAlreadyMapped = "AlreadyMapped"
+	// ErrTypeNameTaken: a tenant of the company's name exists and is not ours; an admin must map it.
+	ErrTypeNameTaken = "TenantNameTaken"
 )
 
 // classify turns a client error into a Temporal error with the right retry

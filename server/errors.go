@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
@@ -75,6 +77,12 @@ func problemFor(err error) *Problem {
 		}
 		return newProblem(he.Code, "http", msg)
 	}
+	if p := vendorProblem(err); p != nil {
+		return p
+	}
+	if p := temporalProblem(err); p != nil {
+		return p
+	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.target) {
 			return newProblem(row.status, row.kind, row.detail)
@@ -100,4 +108,19 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		c.Response().WriteHeader(p.Status)
 		_, _ = c.Response().Write(body)
 	}
+}
+
+// temporalProblem translates Temporal service errors the API can meet: a
+// query to a company that has no workflow, and Temporal being unreachable.
+func temporalProblem(err error) *Problem {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return newProblem(http.StatusNotFound, "workflow-not-found", "no customer workflow exists for this company yet; it starts with the first sync, mapping or action")
+	}
+	var un *serviceerror.Unavailable
+	var dl *serviceerror.DeadlineExceeded
+	if errors.As(err, &un) || errors.As(err, &dl) || errors.Is(err, context.DeadlineExceeded) {
+		return newProblem(http.StatusServiceUnavailable, "temporal-unavailable", "Temporal did not answer in time; an action may still complete, so check the customer's status before trying again")
+	}
+	return nil
 }

@@ -60,6 +60,9 @@ func buildOpenAPI(routes []route, version string) (*openapi3.T, error) {
 		for _, p := range pathParams(r.path) {
 			op.AddParameter(openapi3.NewPathParameter(p).WithSchema(openapi3.NewStringSchema()))
 		}
+		for _, q := range r.query {
+			op.AddParameter(openapi3.NewQueryParameter(q.name).WithDescription(q.description).WithSchema(openapi3.NewStringSchema()))
+		}
 		if r.request != nil {
 			s, err := schemaOf(r.request)
 			if err != nil {

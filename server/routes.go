@@ -4,7 +4,20 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
+
+// vendorErrors are the answers of operations that call Autotask or Acronis:
+// the vendor failed or refused the credentials (502), or is throttling or
+// not configured (503).
+var vendorErrors = []int{http.StatusBadGateway, http.StatusServiceUnavailable}
+
+// customerActionErrors are the answers of the admin actions on a customer.
+var customerActionErrors = []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict,
+	http.StatusUnprocessableEntity, http.StatusBadGateway, http.StatusServiceUnavailable}
+
+func withBadRequest(codes []int) []int { return append([]int{http.StatusBadRequest}, codes...) }
 
 // route is one operation of the REST API. The table below is the single
 // source for both the router and /openapi.json, so the document cannot drift
@@ -19,7 +32,12 @@ type route struct {
 	status            int
 	// errors lists the problem statuses this operation can answer besides 401/403/500.
 	errors []int
+	// query documents the query parameters: name → description.
+	query []queryParam
 }
+
+// queryParam is one documented query parameter (always optional).
+type queryParam struct{ name, description string }
 
 func (s *Server) routes() []route {
 	return []route{
@@ -51,6 +69,53 @@ func (s *Server) routes() []route {
 			summary: "Read the Acronis API client (secret masked)", response: AcronisConnection{}, status: http.StatusOK, errors: []int{http.StatusNotFound}},
 		{method: http.MethodPut, path: "/api/v1/connections/acronis", handler: s.putAcronisConnection, tag: "connections",
 			summary: "Store the Acronis API client; the secret is encrypted at rest", request: AcronisConnection{}, response: AcronisConnection{}, status: http.StatusOK, errors: []int{http.StatusBadRequest}},
+
+		{method: http.MethodGet, path: "/api/v1/offering-items", handler: s.getOfferingItems, tag: "service mapping",
+			summary:  "The partner's offering items available to customers, grouped (standard, advanced, storage), with their mappings and suggested service names",
+			response: OfferingItems{}, status: http.StatusOK, errors: vendorErrors},
+		{method: http.MethodGet, path: "/api/v1/autotask/services", handler: s.getAutotaskServices, tag: "service mapping",
+			summary:  "Active Autotask services, paged by id (cursor, pageSize ≤ 500); q filters by name",
+			response: AutotaskServices{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
+			query: []queryParam{{"q", "name contains this text"}, {"pageSize", "1–500, default 100"}, {"cursor", "nextCursor of the previous page"}}},
+		{method: http.MethodGet, path: "/api/v1/service-mappings", handler: s.getServiceMappings, tag: "service mapping",
+			summary: "Every offering item → Autotask service mapping", response: ServiceMappings{}, status: http.StatusOK},
+		{method: http.MethodPut, path: "/api/v1/service-mappings", handler: s.putServiceMappings, tag: "service mapping",
+			summary: "Replace every service mapping; new services are created in Autotask, customers re-plan. Invalid input changes nothing",
+			request: ServiceMappingsUpdate{}, response: ServiceMappings{}, status: http.StatusOK, errors: withBadRequest(vendorErrors)},
+
+		{method: http.MethodGet, path: "/api/v1/customers", handler: s.listCustomers, tag: "customers",
+			summary:  "Active Autotask companies with their mappings; mapped=all|mapped|unmapped, type, q, page, pageSize",
+			response: CustomerList{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
+			query: []queryParam{{"mapped", "all (default), mapped or unmapped"}, {"type", "Autotask company type, label (Customer) or code"},
+				{"q", "company name contains this text"}, {"page", "1-based page, default 1"}, {"pageSize", "1–500, default 50"}}},
+		{method: http.MethodGet, path: "/api/v1/acronis/tenants", handler: s.listTenants, tag: "customers",
+			summary:  "Customer and sub-partner tenants under the partner, with their mapped company and whether they can be managed; q filters by name",
+			response: AcronisTenants{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
+			query: []queryParam{{"q", "tenant name contains this text (case-insensitive)"}}},
+		{method: http.MethodGet, path: "/api/v1/customers/:companyID", handler: s.getCustomer, tag: "customers",
+			summary:  "A customer's state from its workflow: tenant, quotas, pending deprovisioning steps, last error",
+			response: CustomerStatus{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable}},
+		{method: http.MethodPut, path: "/api/v1/customers/:companyID/mapping", handler: s.putCustomerMapping, tag: "customers",
+			summary: "Map the company to an existing Acronis tenant or to a new one", request: MappingRequest{}, response: ActionAnswer{},
+			status: http.StatusOK, errors: customerActionErrors},
+		{method: http.MethodDelete, path: "/api/v1/customers/:companyID/mapping", handler: s.deleteCustomerMapping, tag: "customers",
+			summary: "Remove the company's mapping (the tenant itself is unchanged); optional body {\"reason\"}", response: ActionAnswer{},
+			status: http.StatusOK, errors: customerActionErrors},
+		{method: http.MethodPost, path: "/api/v1/customers/:companyID/hold", handler: s.customerAction(workflows.UpdateHold), tag: "customers",
+			summary: "Pause the customer's pending deprovisioning; optional body {\"reason\"}", response: ActionAnswer{},
+			status: http.StatusOK, errors: customerActionErrors},
+		{method: http.MethodPost, path: "/api/v1/customers/:companyID/release", handler: s.customerAction(workflows.UpdateRelease), tag: "customers",
+			summary: "Resume the customer's deprovisioning; optional body {\"reason\"}", response: ActionAnswer{},
+			status: http.StatusOK, errors: customerActionErrors},
+		{method: http.MethodPost, path: "/api/v1/customers/:companyID/deprovision-now", handler: s.customerAction(workflows.UpdateDeprovisionNow), tag: "customers",
+			summary: "Run the customer's next deprovisioning step now; optional body {\"reason\"}", response: ActionAnswer{},
+			status: http.StatusOK, errors: customerActionErrors},
+		{method: http.MethodPost, path: "/api/v1/customers/:companyID/sync", handler: s.syncCustomer, tag: "sync",
+			summary: "Re-read the company from Autotask and re-apply its quotas", response: Accepted{}, status: http.StatusAccepted,
+			errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusBadGateway, http.StatusServiceUnavailable}},
+		{method: http.MethodPost, path: "/api/v1/sync", handler: s.postSync, tag: "sync",
+			summary: "Run the contract sync now for every company", response: Accepted{}, status: http.StatusAccepted,
+			errors: []int{http.StatusServiceUnavailable}},
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package server is the REST API admins and scripts use: settings,
-// connections and (in later issues) mappings and customer actions, plus the
+// connections, service and customer mappings, customer actions and sync, plus the
 // operational endpoints (health, metrics, OpenAPI, Temporal codec server).
 package server
 
@@ -28,10 +28,18 @@ type Deps struct {
 	Settings    SettingsStore
 	Credentials CredentialStore
 	Connections Connections
-	Tokens      []config.Token
-	Logger      *slog.Logger
-	Registry    *prometheus.Registry
-	Codec       *codec.Codec
+	// Vendors hands out Autotask and Acronis clients for the credentials in
+	// effect; *connections.Provider satisfies it.
+	Vendors Vendors
+	// Mappings holds service and customer mappings; *store.Store satisfies it.
+	Mappings MappingStore
+	// Customers starts, messages and queries customer workflows;
+	// workflows.Customers satisfies it.
+	Customers CustomerWorkflows
+	Tokens    []config.Token
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry
+	Codec     *codec.Codec
 	// CodecOrigins may call the codec endpoints from a browser (the Temporal UI).
 	CodecOrigins []string
 	// CodecAnonymous lets the codec endpoints answer without a token (local dev only).

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/fx"
@@ -63,6 +64,7 @@ func NewWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, reg Registra
 	w := worker.New(c, cfg.TaskQueue, worker.Options{
 		// A non-determinism bug fails the run visibly instead of retrying forever.
 		WorkflowPanicPolicy: worker.FailWorkflow,
+		Interceptors:        []interceptor.WorkerInterceptor{&heartbeats{}},
 	})
 	for _, wf := range reg.Workflows {
 		w.RegisterWorkflow(wf)

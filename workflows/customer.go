@@ -279,6 +279,12 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	s.ProvisionAttempts++
 	var p activities.Provisioned
 	if err := c.exec(ctx, "provision tenant", activities.AcronisActs.ProvisionTenant, in).Get(ctx, &p); err != nil {
+		if hasErrorType(err, activities.ErrTypeNameTaken) {
+			// Waiting for an admin, not failing: retrying cannot help until the company is mapped.
+			s.Phase, s.LastError, s.NeedsReconcile = PhaseUnmapped, errorText(err), false
+			c.audit(ctx, "customer.provisioning.blocked", s.LastError)
+			return false
+		}
 		c.fail(ctx, "provision tenant", err)
 		return false
 	}
@@ -438,7 +444,9 @@ func (c *customer) armTimer(ctx workflow.Context) {
 func (c *customer) exec(ctx workflow.Context, summary string, activity any, args ...any) workflow.Future {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		Summary:             summary,
+		// The worker heartbeats every running activity; a dead worker's step is retried within seconds.
+		HeartbeatTimeout: 20 * time.Second,
+		Summary:          summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    2 * time.Second,
 			BackoffCoefficient: 2,
@@ -469,6 +477,12 @@ func (c *customer) succeed(ctx workflow.Context) {
 	if c.state.Phase == PhaseError || c.state.Phase == PhaseNew {
 		c.state.Phase = PhaseActive
 	}
+}
+
+// hasErrorType reports whether an activity failed with the given application error type.
+func hasErrorType(err error, t string) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == t
 }
 
 // errorText unwraps Temporal's activity error to the message that says what went wrong.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
@@ -42,8 +43,8 @@ func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, 
 	}
 	in := activities.MapInput{CompanyID: c.state.CompanyID, TenantID: r.TenantID, Actor: r.Actor}
 	if err := c.exec(ctx, "map tenant", activities.AcronisActs.MapExistingTenant, in).Get(ctx, nil); err != nil {
-		// Refused (self-service tenant, already mapped elsewhere…): the reason goes back to the admin.
-		return ActionResult{}, errors.New(errorText(err))
+		// Refused (self-service tenant, already mapped elsewhere…): the reason and its type go back to the admin.
+		return ActionResult{}, refusal(err)
 	}
 	c.state.TenantID, c.state.MappedHow = r.TenantID, "manual"
 	c.state.Phase, c.state.Applied = PhaseActive, ""
@@ -74,7 +75,7 @@ func (c *customer) handleUnmap(ctx workflow.Context, r ActionRequest) (ActionRes
 	}
 	in := activities.UnmapInput{CompanyID: c.state.CompanyID, TenantID: tenant, Actor: r.Actor, Reason: r.Reason}
 	if err := c.exec(ctx, "remove mapping", activities.StoreActs.RemoveMapping, in).Get(ctx, nil); err != nil {
-		return ActionResult{}, errors.New(errorText(err))
+		return ActionResult{}, refusal(err)
 	}
 	c.state.TenantID, c.state.MappedHow, c.state.Applied = "", "", ""
 	c.state.Deprovision, c.state.Phase = Deprovision{}, PhaseUnmapped
@@ -139,3 +140,14 @@ func (c *customer) handleDeprovisionNow(ctx workflow.Context, r ActionRequest) (
 
 // kick wakes the main loop after an update changed the state.
 func (c *customer) kick() { c.wake.SendAsync(struct{}{}) }
+
+// refusal passes an activity's failure to the update's caller with its
+// message and error type (NotManageable, AlreadyMapped…), without the
+// activity-task wrapping, so the API can answer with the right status.
+func refusal(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return temporal.NewNonRetryableApplicationError(app.Error(), app.Type(), nil)
+	}
+	return errors.New(errorText(err))
+}

@@ -62,3 +62,7 @@ func AlertIDFromWorkflowID(id string) (string, error) {
 	}
 	return rest, nil
 }
+
+func searchAttributesFor(companyID int64) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(AttrAutotaskCompanyID.ValueSet(strconv.FormatInt(companyID, 10)))
+}

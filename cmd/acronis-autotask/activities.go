@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"go.temporal.io/sdk/worker"
 	"go.uber.org/fx"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
@@ -29,8 +30,35 @@ var activitiesModule = fx.Module("activities",
 		asActivities(func(st *store.Store, a *activities.Acronis, day dayLength) any {
 			return &activities.Store{DB: st, Catalog: a.Catalog, Day: day.d}
 		}),
+		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers) any {
+			return &activities.ContractSync{
+				Autotask:  func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) },
+				Store:     st,
+				Customers: cust,
+			}
+		}),
+		asActivities(func(p *connections.Provider, st *store.Store) any {
+			return &activities.Usage{
+				Acronis:  func(ctx context.Context) (activities.UsageAcronis, error) { return p.Acronis(ctx) },
+				Autotask: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) },
+				Store:    st,
+			}
+		}),
 		fx.Annotate(func() any { return workflows.CustomerWorkflow }, fx.ResultTags(`group:"workflows"`)),
+		fx.Annotate(func() any { return workflows.UsageReportWorkflow }, fx.ResultTags(`group:"workflows"`)),
+		fx.Annotate(func() any { return workflows.ContractSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
 	),
+	// Every worker makes sure the singletons run (contract sync, usage report);
+	// starting one that runs joins it.
+	fx.Invoke(func(lc fx.Lifecycle, w worker.Worker, cust workflows.Customers) {
+		lc.Append(fx.StartHook(func(ctx context.Context) error {
+			if err := cust.SyncNow(ctx); err != nil {
+				return err
+			}
+			_, err := cust.Client.ExecuteWorkflow(ctx, workflows.UsageReportStartOptions(cust.TaskQueue), workflows.UsageReportWorkflow, workflows.UsageReportState{})
+			return err
+		}))
+	}),
 )
 
 func newAcronisActivities(st *store.Store, p *connections.Provider) *activities.Acronis {

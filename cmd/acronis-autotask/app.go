@@ -21,6 +21,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/server"
 	"github.com/acronis-autotask/acronis-autotask/worker"
+	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
 // role selects which halves of the service a process runs.
@@ -74,6 +75,9 @@ func runApp(ctx context.Context, cfg config.Config, stdout io.Writer, r role, co
 			func(st *store.Store, cfg config.Config, log *slog.Logger) *connections.Provider {
 				return connections.New(st, connections.FromEnvironment(cfg), log)
 			},
+			func(c client.Client, cfg config.Config) workflows.Customers {
+				return workflows.Customers{Client: c, TaskQueue: cfg.TaskQueue}
+			},
 		),
 		fx.WithLogger(func(l *slog.Logger) fxevent.Logger {
 			return &fxevent.SlogLogger{Logger: l.With("component", "fx")}
@@ -115,11 +119,14 @@ func openStore(lc fx.Lifecycle, cfg config.Config) (*store.Store, error) {
 	return st, nil
 }
 
-func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.Store, conns *connections.Provider, tc client.Client, reg *prometheus.Registry, log *slog.Logger) error {
+func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.Store, conns *connections.Provider, cust workflows.Customers, tc client.Client, reg *prometheus.Registry, log *slog.Logger) error {
 	srv, err := server.New(server.Deps{
 		Settings:       st,
 		Credentials:    st,
 		Connections:    conns,
+		Vendors:        conns,
+		Mappings:       st,
+		Customers:      cust,
 		Tokens:         cfg.Tokens,
 		Logger:         log.With("component", "http"),
 		Registry:       reg,

@@ -71,6 +71,20 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if f.dataset == "demo" {
+		st, err := store.Open(ctx, cfg.DatabaseURL, cfg.Keyring)
+		if err != nil {
+			return err
+		}
+		seeded, err := seedDemo(ctx, st)
+		st.Close()
+		if err != nil {
+			return err
+		}
+		if seeded {
+			fmt.Fprintln(stdout, "demo settings and service mappings seeded (billing and automatic provisioning on)")
+		}
+	}
 	fmt.Fprintf(stdout, "REST API:    http://localhost%s  (admin token %s, read-only token %s)\nTemporal UI: http://localhost:8233/namespaces/%s/workflows\n",
 		portOf(cfg.HTTPAddr), devAdminToken, devReadToken, cfg.TemporalNamespace)
 	return runApp(ctx, cfg, stdout, roleServer|roleWorker, codecOptionsFromEnv(env))

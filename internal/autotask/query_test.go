@@ -72,9 +72,9 @@ func TestQuery_UDFAndDateFilters(t *testing.T) {
 		t.Fatalf("query active contracts: %v", err)
 	}
 	got = ids(active, func(c autotask.Contract) int64 { return c.ID })
-	want := []int64{2101, 2102, 2103, 2104, 2107, 2108, 2109, 2110}
+	want := []int64{2101, 2102, 2103, 2104, 2107, 2108, 2109, 2110, atsandbox.DemoSecondContractID(104)}
 	if !slices.Equal(got, want) {
-		t.Errorf("active contracts covering today = %v, want %v (105 ended last month, 106 has none)", got, want)
+		t.Errorf("active contracts covering today = %v, want %v (105 ended last month, 106 has none, 104 has a second, prepaid one)", got, want)
 	}
 }
 

@@ -258,7 +258,11 @@ func TestDemo_Dataset(t *testing.T) {
 	}
 	units := map[[2]int64]int{
 		{101, atsandbox.ServiceWorkstations}: 25, {101, atsandbox.ServiceServers}: 3, {101, atsandbox.ServiceBackupStorage}: 500,
-		{110, atsandbox.ServiceM365Seats}: 120, {104, atsandbox.ServiceWorkstations}: 10, {102, atsandbox.ServiceWorkstations}: 0,
+		{110, atsandbox.ServiceM365Seats}: 120, {104, atsandbox.ServiceWorkstations}: 0, {102, atsandbox.ServiceWorkstations}: 0,
+	}
+	// Tailspin buys workstations both ways: PAYG above, prepaid in a second contract.
+	if got, ok := h.sb.CurrentUnits(atsandbox.DemoSecondContractID(104), atsandbox.ServiceWorkstations); !ok || got != 10 {
+		t.Errorf("Tailspin's prepaid contract workstations = %d (%v), want 10", got, ok)
 	}
 	for k, want := range units {
 		if got, ok := h.sb.CurrentUnits(atsandbox.DemoContractID(k[0]), k[1]); !ok || got != want {

@@ -119,6 +119,8 @@ type demoCompany struct {
 	domain  string
 	contact [2]string // first, last name of the primary contact
 	payg    string    // "", "Yes" or "No": the contract's Acronis PAYG value
+	// prepaid, when set, adds a second, prepaid contract with these units.
+	prepaid map[int64]int
 	units   map[int64]int
 	bundle  int // server bundle units
 	ended   bool
@@ -133,9 +135,9 @@ func demoCompanies() []demoCompany {
 			units: map[int64]int{ServiceWorkstations: 0, ServiceServers: 0, ServiceBackupStorage: 0}},
 		{id: 103, name: "Northwind Traders", domain: "northwind.example", contact: [2]string{"Chloe", "Dubois"},
 			units: map[int64]int{ServiceWorkstations: 10, ServiceBackupStorage: 250}, bundle: 2},
-		// A PAYG contract that also carries prepaid units: invalid per SPEC F5.
+		// Workstations bought both pay-as-you-go and prepaid: invalid per SPEC F5.
 		{id: 104, name: "Tailspin Toys", domain: "tailspin.example", contact: [2]string{"David", "Evans"}, payg: "Yes",
-			units: map[int64]int{ServiceWorkstations: 10, ServiceServers: 0}},
+			units: map[int64]int{ServiceWorkstations: 0, ServiceServers: 0}, prepaid: map[int64]int{ServiceWorkstations: 10}},
 		{id: 105, name: "Wide World Importers", domain: "wideworld.example", contact: [2]string{"Emma", "Fischer"},
 			units: map[int64]int{ServiceWorkstations: 15}, ended: true},
 		{id: 106, name: "Adventure Works", domain: "adventure-works.example", contact: [2]string{"Felix", "Garcia"}, noDeal: true},
@@ -153,6 +155,9 @@ func demoCompanies() []demoCompany {
 // DemoContractID is the contract of a demo company (companyID + 2000); company
 // 106 has none.
 func DemoContractID(companyID int64) int64 { return 2000 + companyID }
+
+// DemoSecondContractID is the second (prepaid) contract of a demo company that has one (companyID + 3000).
+func DemoSecondContractID(companyID int64) int64 { return 3000 + companyID }
 
 // DemoContactID is the primary contact of a demo company (companyID + 30000).
 func DemoContactID(companyID int64) int64 { return 30000 + companyID }
@@ -187,6 +192,11 @@ func (s *Sandbox) seedDemo() error {
 		}
 		if err := s.addContractLocked(DemoContractID(d.id), d.id, DemoContactID(d.id), d.name+" - Acronis Cyber Protect", cs, ce, d.payg, d.units, d.bundle); err != nil {
 			return fmt.Errorf("contract of %s: %w", d.name, err)
+		}
+		if d.prepaid != nil {
+			if err := s.addContractLocked(DemoSecondContractID(d.id), d.id, DemoContactID(d.id), d.name+" - Acronis prepaid", cs, ce, "No", d.prepaid, 0); err != nil {
+				return fmt.Errorf("second contract of %s: %w", d.name, err)
+			}
 		}
 	}
 	return nil

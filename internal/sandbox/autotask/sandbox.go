@@ -9,8 +9,8 @@
 // companies 101–110, each with a primary contact (DemoContactID) and, except
 // 106, one Recurring Service contract (DemoContractID = 2000 + company id):
 // 101 Contoso prepaid, 102 Fabrikam PAYG, 103 Northwind prepaid with the
-// server bundle, 104 Tailspin PAYG carrying prepaid units (invalid per SPEC
-// F5), 105 Wide World ended last month, 106 Adventure Works without contract,
+// server bundle, 104 Tailspin buying workstations both PAYG and prepaid (a
+// second contract, DemoSecondContractID; invalid per SPEC F5), 105 Wide World ended last month, 106 Adventure Works without contract,
 // 107 Litware, 108 Proseware, 109 Woodgrove, 110 Blue Yonder (Microsoft 365
 // seats) prepaid. "generated" builds N companies (ids from 1001) from a seed.
 //

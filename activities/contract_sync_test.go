@@ -1,0 +1,197 @@
+package activities
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
+)
+
+// notifications records the snapshots the sync delivers.
+type notifications struct {
+	mu    sync.Mutex
+	snaps map[int64][]CompanySnapshot
+}
+
+func (n *notifications) NotifyContracts(_ context.Context, s CompanySnapshot) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.snaps[s.CompanyID] = append(n.snaps[s.CompanyID], s)
+	return nil
+}
+
+func (n *notifications) take() map[int64][]CompanySnapshot {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := n.snaps
+	n.snaps = map[int64][]CompanySnapshot{}
+	return out
+}
+
+type syncHarness struct {
+	t     *testing.T
+	sb    *atsandbox.Sandbox
+	sync  *ContractSync
+	notes *notifications
+	env   *testsuite.TestActivityEnvironment
+	now   time.Time
+	cur   SyncCursor
+}
+
+func newSyncHarness(t *testing.T) *syncHarness {
+	t.Helper()
+	sb, err := atsandbox.New(atsandbox.Options{Dataset: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	c, err := autotask.New(context.Background(), autotask.Config{Username: "sandbox-api@acronis-autotask.dev", Secret: "sandbox-secret",
+		IntegrationCode: "SANDBOXINTEGRATIONCODE", BaseURL: srv.URL + "/ATServicesRest",
+		// The client paces requests in real time; the sync's own budget (10,000/h) is what the tests measure.
+		HourlyLimit: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &syncHarness{t: t, sb: sb, notes: &notifications{snaps: map[int64][]CompanySnapshot{}}, now: time.Now().UTC()}
+	h.sync = &ContractSync{
+		Autotask:  func(context.Context) (*autotask.Client, error) { return c, nil },
+		Store:     testenv.MustOpenDB(t),
+		Customers: h.notes,
+		Now:       func() time.Time { return h.now },
+	}
+	var suite testsuite.WorkflowTestSuite
+	h.env = suite.NewTestActivityEnvironment()
+	h.env.RegisterActivity(h.sync)
+	return h
+}
+
+// run executes one sync round as Temporal would and keeps the cursor.
+func (h *syncHarness) run(after time.Duration) SyncResult {
+	h.t.Helper()
+	h.now = h.now.Add(after)
+	v, err := h.env.ExecuteActivity(h.sync.SyncContracts, h.cur)
+	if err != nil {
+		h.t.Fatalf("SyncContracts: %v", err)
+	}
+	var res SyncResult
+	if err := v.Get(&res); err != nil {
+		h.t.Fatal(err)
+	}
+	h.cur = res.Cursor
+	return res
+}
+
+func TestContractSync_FirstRunNotifiesEveryCompanyWithAContractOnce(t *testing.T) {
+	h := newSyncHarness(t)
+	res := h.run(0)
+	got := h.notes.take()
+	for _, id := range []int64{101, 102, 103, 104, 105, 107, 108, 109, 110} {
+		if len(got[id]) != 1 {
+			t.Errorf("company %d notified %d times, want 1", id, len(got[id]))
+		}
+	}
+	if len(got[106]) != 0 {
+		t.Errorf("company 106 has no contract but was notified")
+	}
+	snap := got[101][0]
+	if snap.CompanyName != "Contoso Ltd" || len(snap.Contracts) != 1 || len(snap.Contracts[0].Services) == 0 {
+		t.Fatalf("Contoso snapshot = %+v", snap)
+	}
+	if res.CompaniesNotified != 9 {
+		t.Errorf("CompaniesNotified = %d, want 9", res.CompaniesNotified)
+	}
+
+}
+
+func TestContractSync_QuietHourStaysWithinFivePercentOfTheBudget(t *testing.T) {
+	h := newSyncHarness(t)
+	res := h.run(0)
+	h.notes.take()
+	var requests int64
+	var rounds int
+	for elapsed := time.Duration(0); elapsed < time.Hour; elapsed += res.NextRunIn {
+		res = h.run(res.NextRunIn)
+		requests += res.Requests
+		rounds++
+	}
+	if got := h.notes.take(); len(got) != 0 {
+		t.Fatalf("quiet hour notified companies %v", keysOf(got))
+	}
+	if limit := int64(10000 * 5 / 100); requests > limit {
+		t.Fatalf("quiet hour cost %d Autotask requests in %d rounds, want at most %d (5%% of 10,000)", requests, rounds, limit)
+	}
+	t.Logf("quiet hour: %d rounds, %d Autotask requests (%.1f%% of the hourly limit)", rounds, requests, float64(requests)/100)
+}
+
+func TestContractSync_AdjustmentIsFoundByNewUnitRows(t *testing.T) {
+	h := newSyncHarness(t)
+	h.run(0)
+	h.notes.take()
+	// An adjustment dated today splits the unit row: a new row id appears, the contract is untouched.
+	if err := h.sb.AdjustUnits(atsandbox.DemoContractID(101), atsandbox.ServiceWorkstations, 5, h.now); err != nil {
+		t.Fatal(err)
+	}
+	h.run(time.Minute)
+	got := h.notes.take()
+	if len(got) != 1 || len(got[101]) != 1 {
+		t.Fatalf("notified %v, want only company 101", keysOf(got))
+	}
+	if units := servicesUnits(got[101][0], atsandbox.ServiceWorkstations); units != 30 {
+		t.Fatalf("Contoso workstations in snapshot = %d, want 30", units)
+	}
+}
+
+func TestContractSync_SilentUnitChangeIsFoundByTheBudgetedScan(t *testing.T) {
+	h := newSyncHarness(t)
+	h.run(0)
+	h.notes.take()
+	// The pessimistic case of SPEC F11: units change in place, no new row, no contract change.
+	if err := h.sb.SetUnitsSilently(atsandbox.DemoContractID(110), atsandbox.ServiceWorkstations, 77); err != nil {
+		t.Fatal(err)
+	}
+	var found time.Duration
+	for elapsed := time.Duration(0); elapsed < time.Hour; elapsed += time.Minute {
+		h.run(time.Minute)
+		if got := h.notes.take(); len(got[110]) > 0 {
+			if units := servicesUnits(got[110][0], atsandbox.ServiceWorkstations); units != 77 {
+				t.Fatalf("snapshot units = %d, want 77", units)
+			}
+			found = elapsed + time.Minute
+			break
+		}
+	}
+	if found == 0 {
+		t.Fatal("the scan never found the silent change within an hour")
+	}
+	t.Logf("silent change found after %s of sync rounds", found)
+}
+
+func servicesUnits(s CompanySnapshot, serviceID int64) int64 {
+	var n int64
+	for _, c := range s.Contracts {
+		for _, u := range c.Services {
+			if u.ID == serviceID {
+				n += u.Units
+			}
+		}
+	}
+	return n
+}
+
+func keysOf(m map[int64][]CompanySnapshot) []int64 { return keys(boolMap(m)) }
+
+func boolMap(m map[int64][]CompanySnapshot) map[int64]bool {
+	out := map[int64]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
+	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/settings"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+)
+
+// seedDemo configures a fresh dev database for the demo data set: billing and
+// automatic provisioning on, and the demo services mapped to offering items.
+// It never touches a database whose settings were saved before.
+func seedDemo(ctx context.Context, st *store.Store) (bool, error) {
+	if _, err := st.CurrentSettings(ctx); err == nil {
+		return false, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	actor := store.Actor{Name: "make dev", Reason: "demo data for the sandboxes"}
+	for _, m := range demoServiceMappings() {
+		if _, err := st.UpsertServiceMapping(ctx, m, actor); err != nil {
+			return false, fmt.Errorf("seed service mapping %s: %w", m.OfferingItem, err)
+		}
+	}
+	s := settings.Defaults()
+	s.BillingEnabled, s.TicketCreationEnabled = true, true
+	s.Provisioning.AutoCreateCustomers = true
+	s.Provisioning.CreateAccountsBasedOn = settings.BasedOnPrimaryContact
+	s.Provisioning.DefaultStorageID = acsandbox.DefaultStorageID
+	s.Deprovisioning = settings.Deprovisioning{ZeroQuotas: true,
+		Disable: settings.DelayedStep{Enabled: true, AfterDays: 30}, Delete: settings.DelayedStep{Enabled: true, AfterDays: 60}}
+	s.UsageReporting.Storage = []settings.StorageReport{settings.StorageQuotaOverageTotal}
+	if err := s.Validate(); err != nil {
+		return false, fmt.Errorf("demo settings: %w", err)
+	}
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return false, err
+	}
+	if _, err := st.SaveSettings(ctx, doc, 0, actor); err != nil {
+		return false, fmt.Errorf("seed settings: %w", err)
+	}
+	return true, nil
+}
+
+func demoServiceMappings() []store.ServiceMapping {
+	count := func(item string, service int64, name string) store.ServiceMapping {
+		return store.ServiceMapping{ApplicationID: acsandbox.CyberProtectionAppID, OfferingItem: item, ServiceID: &service,
+			ServiceName: name, RawUnit: "quantity", BilledUnit: "unit"}
+	}
+	storage := count("pw_base_storage", atsandbox.ServiceBackupStorage, "Acronis Cyber Protect - Backup storage (GB)")
+	storage.InfraID, storage.RawUnit, storage.BilledUnit, storage.Divisor = acsandbox.DefaultStorageID, "bytes", "GB", "1073741824"
+	return []store.ServiceMapping{
+		count("pw_base_workstations", atsandbox.ServiceWorkstations, "Acronis Cyber Protect - Workstations"),
+		count("pw_base_servers", atsandbox.ServiceServers, "Acronis Cyber Protect - Servers"),
+		count("pw_base_vms", atsandbox.ServiceVirtualMachines, "Acronis Cyber Protect - Virtual machines"),
+		count("pw_base_m365_seats", atsandbox.ServiceM365Seats, "Acronis Cyber Protect - Microsoft 365 seats"),
+		count("pw_base_web_hosting_servers", atsandbox.ServiceWebHosting, "Acronis Cyber Protect - Web hosting servers"),
+		count("pw_base_mobiles", atsandbox.ServiceMobileDevices, "Acronis Cyber Protect - Mobile devices"),
+		count("pw_pack_adv_security", atsandbox.ServiceAdvSecurityWS, "Acronis Cyber Protect - Advanced Security (Workstations)"),
+		storage,
+	}
+}

@@ -1,0 +1,67 @@
+package worker
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
+	"github.com/acronis-autotask/acronis-autotask/workflows"
+)
+
+// slowActivity never heartbeats itself and outlives its heartbeat timeout.
+func slowActivity(ctx context.Context) (string, error) {
+	select {
+	case <-time.After(3 * heartbeatEvery):
+		return "done", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func slowWorkflow(ctx workflow.Context) (string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    2 * heartbeatEvery,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	var out string
+	err := workflow.ExecuteActivity(ctx, slowActivity).Get(ctx, &out)
+	return out, err
+}
+
+func runSlow(t *testing.T, interceptors []interceptor.WorkerInterceptor) (string, error) {
+	t.Helper()
+	srv := testenv.StartTemporal(t, client.Options{}, workflows.SearchAttributes())
+	c := srv.Client()
+	w := worker.New(c, "heartbeat-test", worker.Options{Interceptors: interceptors})
+	w.RegisterWorkflow(slowWorkflow)
+	w.RegisterActivity(slowActivity)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "heartbeat-test"}, slowWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	err = run.Get(context.Background(), &out)
+	return out, err
+}
+
+func TestHeartbeats_KeepALongActivityAliveWithoutItsOwnHeartbeats(t *testing.T) {
+	if out, err := runSlow(t, []interceptor.WorkerInterceptor{&heartbeats{}}); err != nil || out != "done" {
+		t.Fatalf("with the interceptor: %q, %v; want done", out, err)
+	}
+	// Without it the same activity times out: the test would catch a no-op interceptor.
+	if _, err := runSlow(t, nil); err == nil {
+		t.Fatal("without the interceptor the activity survived its heartbeat timeout")
+	}
+}

@@ -1,0 +1,102 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acronis-autotask/acronis-autotask/activities"
+)
+
+// ContractSyncState is the contract sync's durable state: its cursor and what
+// the last runs did. It is the continue-as-new input and the status answer.
+type ContractSyncState struct {
+	Cursor     activities.SyncCursor  `json:"cursor"`
+	Last       *activities.SyncResult `json:"last,omitempty"`
+	LastRunAt  time.Time              `json:"lastRunAt,omitempty"`
+	LastError  string                 `json:"lastError,omitempty"`
+	Failures   int                    `json:"failures"`
+	Runs       int64                  `json:"runs"`
+	NextRunAt  time.Time              `json:"nextRunAt,omitempty"`
+	LastCycle  time.Duration          `json:"lastCycle,omitempty"`
+	TotalCalls int64                  `json:"totalRequests"`
+}
+
+// runsPerContinueAsNew keeps the history short: each run adds about a dozen events.
+const runsPerContinueAsNew = 200
+
+// ContractSyncWorkflow polls Autotask for contract changes forever (id
+// "contract-sync"): each run is one activity, then a durable sleep until the
+// next interval or a "sync now" signal.
+func ContractSyncWorkflow(ctx workflow.Context, state ContractSyncState) error {
+	syncNow := workflow.GetSignalChannel(ctx, SignalSyncNow)
+	if err := workflow.SetQueryHandler(ctx, QuerySyncStatus, func() (ContractSyncState, error) { return state, nil }); err != nil {
+		return fmt.Errorf("register status query: %w", err)
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    2 * time.Minute,
+		Summary:             "read changes from Autotask and notify customers",
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute, MaximumAttempts: 3,
+		},
+	})
+	for runs := 0; ; runs++ {
+		// Drain "sync now" requests: this run serves all of them.
+		for syncNow.ReceiveAsync(nil) {
+		}
+		var res activities.SyncResult
+		err := workflow.ExecuteActivity(actx, activities.ContractSyncActs.SyncContracts, state.Cursor).Get(ctx, &res)
+		now := workflow.Now(ctx)
+		wait := time.Minute
+		if err != nil {
+			state.Failures++
+			state.LastError = errorText(err)
+			wait = min(time.Duration(state.Failures)*time.Minute, 15*time.Minute)
+			workflow.GetLogger(ctx).Warn("contract sync failed", "failures", state.Failures, "error", state.LastError)
+		} else {
+			state.Cursor, state.Last, state.LastRunAt = res.Cursor, &res, now
+			state.Failures, state.LastError = 0, ""
+			state.Runs++
+			state.TotalCalls += res.Requests
+			if res.CycleCompleted {
+				state.LastCycle = res.LastCycle
+			}
+			wait = res.NextRunIn
+		}
+		state.NextRunAt = now.Add(wait)
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Last run %s: %s. Next run at %s.",
+			now.UTC().Format(time.RFC3339), syncSummary(state), state.NextRunAt.UTC().Format(time.RFC3339)))
+
+		if runs+1 >= runsPerContinueAsNew || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			for syncNow.ReceiveAsync(nil) {
+			}
+			return workflow.NewContinueAsNewError(ctx, ContractSyncWorkflow, state)
+		}
+		// Sleep until the next interval; a "sync now" cuts it short.
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{Summary: "next contract sync"})
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(timer, func(workflow.Future) {})
+		sel.AddReceive(syncNow, func(workflow.ReceiveChannel, bool) {})
+		sel.Select(ctx)
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+func syncSummary(s ContractSyncState) string {
+	if s.LastError != "" {
+		return fmt.Sprintf("failed %d times, last: %s", s.Failures, s.LastError)
+	}
+	if s.Last == nil {
+		return "not run yet"
+	}
+	l := s.Last
+	return fmt.Sprintf("%d contracts and %d unit rows changed, %d companies notified, %d Autotask requests",
+		l.ChangedContracts, l.ChangedUnitRows, l.CompaniesNotified, l.Requests)
+}

@@ -1,0 +1,210 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/settings"
+	"github.com/acronis-autotask/acronis-autotask/internal/usage"
+)
+
+// usageWorld fakes the usage activities: every mapped customer has one
+// pending row per run, written at once; calls are recorded.
+type usageWorld struct {
+	mu         sync.Mutex
+	setting    usage.Setting
+	billing    bool
+	customers  int
+	failBatch  int // CollectUsage fails for the batch starting at this company id (0: never)
+	plans      []time.Time
+	collects   []activities.UsageBatchInput
+	writes     []activities.UsageWriteInput
+	runsRecord []activities.UsageRunSummary
+}
+
+func (w *usageWorld) plan(_ context.Context, in activities.UsagePlanInput) (activities.UsageRunPlan, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.plans = append(w.plans, in.Now)
+	p, due := usage.PeriodFor(w.setting, in.Now)
+	plan := activities.UsageRunPlan{BillingEnabled: w.billing, Setting: w.setting, Period: p, Due: due,
+		EffectiveDate: usage.EffectiveDate(w.setting, p, in.Now), Storage: []settings.StorageReport{settings.StorageClass2Billed}}
+	if w.billing && due {
+		for i := 1; i <= w.customers; i++ {
+			plan.Customers = append(plan.Customers, activities.UsageCustomer{CompanyID: int64(i), TenantID: fmt.Sprintf("tenant-%d", i)})
+		}
+	}
+	return plan, nil
+}
+
+func (w *usageWorld) collect(_ context.Context, in activities.UsageBatchInput) (activities.UsageBatchResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.collects = append(w.collects, in)
+	if in.Customers[0].CompanyID == int64(w.failBatch) {
+		return activities.UsageBatchResult{}, temporal.NewNonRetryableApplicationError("Acronis refused the batch", activities.ErrTypeRefused, nil)
+	}
+	var out activities.UsageBatchResult
+	for _, c := range in.Customers {
+		out.Customers = append(out.Customers, activities.UsageCustomerResult{CompanyID: c.CompanyID, TenantID: c.TenantID, Recorded: 1,
+			Pending: []activities.PendingUsage{{LedgerID: c.CompanyID * 10, CompanyID: c.CompanyID, Billed: 3, EffectiveDate: in.EffectiveDate}}})
+	}
+	return out, nil
+}
+
+func (w *usageWorld) write(_ context.Context, in activities.UsageWriteInput) (activities.UsageWriteResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, in)
+	var out activities.UsageWriteResult
+	for _, r := range in.Rows {
+		out.Rows = append(out.Rows, activities.UsageWriteOutcome{LedgerID: r.LedgerID, CompanyID: r.CompanyID, Outcome: activities.UsageWritten})
+	}
+	return out, nil
+}
+
+func (w *usageWorld) record(_ context.Context, s activities.UsageRunSummary) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.runsRecord = append(w.runsRecord, s)
+	return nil
+}
+
+type UsageReportSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env   *testsuite.TestWorkflowEnvironment
+	world *usageWorld
+}
+
+func TestUsageReportWorkflow(t *testing.T) { suite.Run(t, new(UsageReportSuite)) }
+
+func (s *UsageReportSuite) SetupTest() {
+	s.world = &usageWorld{setting: usage.Setting{Period: settings.PeriodCustomBillingMonth, BillingDay: 1}, billing: true, customers: 3}
+	s.newEnv(time.Date(2026, 10, 30, 10, 0, 0, 0, time.UTC))
+}
+
+// newEnv is a fresh environment (one per workflow generation) on the same world.
+func (s *UsageReportSuite) newEnv(start time.Time) {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.SetStartTime(start)
+	s.env.RegisterActivity(&activities.Usage{})
+	w := s.world
+	s.env.OnActivity(activities.UsageActs.PlanUsageRun, mock.Anything, mock.Anything).Return(w.plan).Maybe()
+	s.env.OnActivity(activities.UsageActs.CollectUsage, mock.Anything, mock.Anything).Return(w.collect).Maybe()
+	s.env.OnActivity(activities.UsageActs.ReportUsage, mock.Anything, mock.Anything).Return(w.write).Maybe()
+	s.env.OnActivity(activities.UsageActs.RecordUsageRun, mock.Anything, mock.Anything).Return(w.record).Maybe()
+}
+
+// generation runs one workflow generation from state and returns the state it continued as new with.
+func (s *UsageReportSuite) generation(state UsageReportState) UsageReportState {
+	s.env.ExecuteWorkflow(UsageReportWorkflow, state)
+	s.Require().True(s.env.IsWorkflowCompleted())
+	var can *workflow.ContinueAsNewError
+	err := s.env.GetWorkflowError()
+	s.Require().True(errors.As(err, &can), "workflow continued as new: %v", err)
+	var next UsageReportState
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	return next
+}
+
+func utc(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
+
+func (s *UsageReportSuite) TestCustomMonthSleepsOverTheMonthEndAndReportsTheMonthBefore() {
+	s.world.customers = 120 // three batches: 50, 50, 20
+	start := utc(2026, 10, 30, 10)
+	next := s.generation(UsageReportState{NextRunAt: usage.NextRun(s.world.setting, start), Setting: s.world.setting})
+
+	s.Equal([]time.Time{utc(2026, 11, 1, 0)}, s.world.plans, "one run, at midnight of the billing day")
+	s.Require().Len(s.world.collects, 3)
+	for i, want := range []int{50, 50, 20} {
+		c := s.world.collects[i]
+		s.Len(c.Customers, want, "batch %d", i)
+		s.Equal(usage.Period{Start: utc(2026, 10, 1, 0), End: utc(2026, 11, 1, 0)}, c.Period, "October is reported")
+		s.Equal(utc(2026, 10, 1, 0), c.EffectiveDate)
+	}
+	s.Len(s.world.writes, 3)
+	s.Equal(utc(2026, 12, 1, 0), next.NextRunAt, "the next run is December 1st")
+	s.Equal(1, next.Runs)
+	s.Require().NotNil(next.LastRun)
+	s.Equal(120, next.LastRun.Written)
+	s.Empty(next.LastRun.Failed)
+	s.Len(s.world.runsRecord, 1, "the run is recorded")
+}
+
+func (s *UsageReportSuite) TestCurrentMonthRunsDailyAcrossTheYearEnd() {
+	s.world.setting = usage.Setting{Period: settings.PeriodCurrentMonth}
+	s.newEnv(utc(2026, 12, 31, 15))
+	// A new workflow runs at once, then sleeps until midnight.
+	next := s.generation(UsageReportState{})
+	s.Equal(utc(2027, 1, 1, 0), next.NextRunAt)
+	s.Require().Len(s.world.collects, 1)
+	s.Equal(utc(2026, 12, 31, 0), s.world.collects[0].EffectiveDate, "current month takes effect today")
+
+	// The midnight run still reports December (the month so far is the whole month), effective on its last day.
+	s.newEnv(utc(2026, 12, 31, 15).Add(time.Minute))
+	next = s.generation(next)
+	s.Require().Len(s.world.collects, 2)
+	got := s.world.collects[1]
+	s.Equal(usage.Period{Start: utc(2026, 12, 1, 0), End: utc(2027, 1, 1, 0)}, got.Period)
+	s.Equal(utc(2026, 12, 31, 0), got.EffectiveDate)
+	s.Equal(utc(2027, 1, 2, 0), next.NextRunAt)
+	s.Equal(2, next.Runs)
+
+	// The next day reports January so far.
+	s.newEnv(utc(2027, 1, 1, 0).Add(time.Minute))
+	s.generation(next)
+	s.Equal(usage.Period{Start: utc(2027, 1, 1, 0), End: utc(2027, 2, 1, 0)}, s.world.collects[2].Period)
+	s.Equal(utc(2027, 1, 2, 0), s.world.collects[2].EffectiveDate)
+}
+
+func (s *UsageReportSuite) TestBillingDay28CoversFebruary29() {
+	s.world.setting = usage.Setting{Period: settings.PeriodCustomBillingMonth, BillingDay: 28}
+	start := utc(2028, 2, 28, 0).Add(time.Hour) // just after February's run
+	s.newEnv(start)
+	next := s.generation(UsageReportState{NextRunAt: usage.NextRun(s.world.setting, start), Setting: s.world.setting})
+	s.Require().Len(s.world.collects, 1)
+	s.Equal(usage.Period{Start: utc(2028, 2, 28, 0), End: utc(2028, 3, 28, 0)}, s.world.collects[0].Period)
+	s.Equal(utc(2028, 4, 28, 0), next.NextRunAt)
+}
+
+func (s *UsageReportSuite) TestAFailedBatchDoesNotStopTheOthers() {
+	s.world.customers = 120
+	s.world.failBatch = 51 // the second batch
+	next := s.generation(UsageReportState{NextRunAt: utc(2026, 11, 1, 0), Setting: s.world.setting})
+	s.Len(s.world.collects, 3)
+	s.Len(s.world.writes, 2, "the first and third batches are written")
+	s.Equal(70, next.LastRun.Written)
+	s.Len(next.LastRun.Failed, 50, "each customer of the failed batch is named")
+	s.Contains(next.LastRun.Failed[0], "company 51")
+}
+
+func (s *UsageReportSuite) TestRunNowWakesTheWorkflowEarly() {
+	s.world.billing = false
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(SignalUsageRunNow, nil) }, time.Hour)
+	next := s.generation(UsageReportState{NextRunAt: utc(2026, 11, 1, 0), Setting: s.world.setting})
+	s.Equal([]time.Time{utc(2026, 10, 30, 11)}, s.world.plans, "ran an hour after the start, not on the 1st")
+	s.Empty(s.world.collects, "billing is off: nothing is collected")
+	s.Equal(utc(2026, 11, 1, 0), next.NextRunAt, "the schedule is unchanged")
+	s.False(next.LastRun.BillingEnabled)
+}
+
+func (s *UsageReportSuite) TestNotDueOnAnotherDayReportsNothing() {
+	s.world.setting = usage.Setting{Period: settings.PeriodCustomBillingMonth, BillingDay: 15}
+	next := s.generation(UsageReportState{}) // a new workflow on October 30th
+	s.Empty(s.world.collects)
+	s.Equal(utc(2026, 11, 15, 0), next.NextRunAt)
+	s.False(next.LastRun.Due)
+}
