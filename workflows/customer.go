@@ -485,11 +485,12 @@ func hasErrorType(err error, t string) bool {
 	return errors.As(err, &app) && app.Type() == t
 }
 
-// errorText unwraps Temporal's activity error to the message that says what went wrong.
+// errorText unwraps Temporal's activity error to the message that says what
+// went wrong, without the wrapper's types and retry flags.
 func errorText(err error) string {
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Error()
+	if errors.As(err, &app) && app.Message() != "" {
+		return app.Message()
 	}
 	return err.Error()
 }

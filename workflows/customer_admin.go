@@ -147,7 +147,7 @@ func (c *customer) kick() { c.wake.SendAsync(struct{}{}) }
 func refusal(err error) error {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
-		return temporal.NewNonRetryableApplicationError(app.Error(), app.Type(), nil)
+		return temporal.NewNonRetryableApplicationError(errorText(err), app.Type(), nil)
 	}
 	return errors.New(errorText(err))
 }

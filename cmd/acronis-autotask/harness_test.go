@@ -52,6 +52,9 @@ func newStack(t *testing.T, withSandboxes bool) *stack {
 		"SECRETS_KEY":        secrets.GenerateKey(),
 		"LOG_LEVEL":          "info",
 	}}
+	if recording() {
+		s.env["SECRETS_KEY"] = replayKey(t)
+	}
 	if withSandboxes {
 		var err error
 		if s.autotask, err = atsandbox.New(atsandbox.Options{Dataset: "demo"}); err != nil {
