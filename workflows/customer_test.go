@@ -41,6 +41,7 @@ type world struct {
 	deletedAt   time.Time
 	enabledN    int
 	failApply   int // fail ApplyQuotas this many more times
+	nameTaken   bool
 	selfService map[string]bool
 	snapshot    activities.CompanySnapshot
 	audits      []string
@@ -83,6 +84,9 @@ func (w *world) provision(_ context.Context, in activities.ProvisionInput) (acti
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.provisioned++
+	if w.nameTaken {
+		return activities.Provisioned{}, temporal.NewNonRetryableApplicationError(`a tenant named "Contoso Ltd" already exists in Acronis`, activities.ErrTypeNameTaken, nil)
+	}
 	return activities.Provisioned{TenantID: tenantAuto, TenantCreated: true}, nil
 }
 
@@ -239,6 +243,21 @@ func (s *CustomerSuite) TestProvisionsAutomaticallyAndAppliesPrepaidQuotas() {
 	s.Equal(1, s.world.provisioned, "tenants provisioned")
 	s.Equal(tenantAuto, s.world.mapping)
 	s.Equal("25", s.world.lastQuota())
+}
+
+func (s *CustomerSuite) TestForeignTenantOfTheSameNameWaitsForAManualMappingWithoutRetrying() {
+	s.world.nameTaken = true
+	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))) })
+	s.at(time.Hour, func() {
+		st := s.status()
+		s.Equal(PhaseUnmapped, st.Phase)
+		s.Equal(`a tenant named "Contoso Ltd" already exists in Acronis`, st.LastError)
+		s.Zero(st.Failures, "waiting for an admin is not a failure")
+		s.False(st.NeedsReconcile)
+	})
+	s.run(2 * day)
+	s.Equal(1, s.world.provisioned, "no retries until something changes")
+	s.Contains(s.world.audits, "customer.provisioning.blocked")
 }
 
 func (s *CustomerSuite) TestUnitChangePropagatesAndUnchangedPlanWritesNothing() {
