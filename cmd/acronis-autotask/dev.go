@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,17 +25,11 @@ const (
 // runDev runs both sandboxes, migrations, the REST API and the worker in one
 // process against a running Temporal dev server, with demo data.
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	var f sandboxFlags
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	f, err := parseSandboxFlags("dev", args, stdout)
+	if err != nil || f == nil {
 		return err
 	}
-	sb, err := startSandboxes(f, stdout)
+	sb, err := startSandboxes(*f, stdout)
 	if err != nil {
 		return err
 	}

@@ -84,19 +84,29 @@ func (s *sandboxes) close() {
 	}
 }
 
-// runSandbox serves both sandboxes until interrupted.
-func runSandbox(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+// parseSandboxFlags reads the sandbox flags of a command; nil flags and no
+// error mean the user asked for -help, which has been printed.
+func parseSandboxFlags(command string, args []string, stdout io.Writer) (*sandboxFlags, error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	var f sandboxFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return nil, nil
 		}
+		return nil, err
+	}
+	return &f, nil
+}
+
+// runSandbox serves both sandboxes until interrupted.
+func runSandbox(ctx context.Context, args []string, stdout io.Writer) error {
+	f, err := parseSandboxFlags("sandbox", args, stdout)
+	if err != nil || f == nil {
 		return err
 	}
-	s, err := startSandboxes(f, stdout)
+	s, err := startSandboxes(*f, stdout)
 	if err != nil {
 		return err
 	}
