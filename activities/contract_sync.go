@@ -43,6 +43,10 @@ type ContractSync struct {
 	Autotask  AutotaskSource
 	Store     ContractSyncStore
 	Customers CustomerNotifier
+	// Audit records what the sync writes to Autotask (the PAYG field); optional.
+	Audit interface {
+		AppendAudit(ctx context.Context, e store.AuditEntry) error
+	}
 	// HourlyLimit is Autotask's request budget per hour (default 10,000).
 	HourlyLimit int
 	// PollShare and ScanShare split the budget: change detection (a, b) and the
@@ -53,7 +57,9 @@ type ContractSync struct {
 
 // SyncCursor is where the sync stands; the workflow keeps it between runs.
 type SyncCursor struct {
-	Initialized    bool      `json:"initialized"`
+	Initialized bool `json:"initialized"`
+	// PAYGFieldReady is set once the contract field "Acronis PAYG" is known to exist.
+	PAYGFieldReady bool      `json:"paygFieldReady,omitempty"`
 	ContractsSince time.Time `json:"contractsSince"`
 	// Recent holds contracts already handled inside the overlap window (id →
 	// lastModifiedDateTime), so re-reading the window does not redo them.
@@ -78,6 +84,7 @@ type SyncResult struct {
 	CompaniesNotified int           `json:"companiesNotified"`
 	Requests          int64         `json:"requests"`
 	CycleCompleted    bool          `json:"cycleCompleted"`
+	CreatedPAYGField  bool          `json:"createdPaygField,omitempty"`
 	LastCycle         time.Duration `json:"lastCycle,omitempty"`
 	NextRunIn         time.Duration `json:"nextRunIn"`
 }
@@ -102,6 +109,13 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 	before := c.Stats().Requests
 	now := s.now()
 	res := SyncResult{}
+	if !cur.PAYGFieldReady {
+		created, err := s.ensurePAYGField(ctx, c)
+		if err != nil {
+			return res, err
+		}
+		cur.PAYGFieldReady, res.CreatedPAYGField = true, created
+	}
 	contracts := map[int64]bool{}
 	companies := map[int64]bool{}
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
 )
 
@@ -194,4 +195,47 @@ func boolMap(m map[int64][]CompanySnapshot) map[int64]bool {
 		out[k] = true
 	}
 	return out
+}
+
+func TestContractSync_CreatesTheAcronisPAYGFieldOnceWhereMissing(t *testing.T) {
+	sb, err := atsandbox.New(atsandbox.Options{Dataset: "empty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	defer srv.Close()
+	c, err := autotask.New(context.Background(), autotask.Config{Username: "sandbox-api@acronis-autotask.dev", Secret: "sandbox-secret",
+		IntegrationCode: "SANDBOXINTEGRATIONCODE", BaseURL: srv.URL + "/ATServicesRest", HourlyLimit: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := testenv.MustOpenDB(t)
+	sync := &ContractSync{Autotask: func(context.Context) (*autotask.Client, error) { return c, nil }, Store: st, Audit: st,
+		Customers: &notifications{snaps: map[int64][]CompanySnapshot{}}}
+	count := func() int {
+		defs, err := autotask.QueryAll[autotask.UserDefinedFieldDefinition](context.Background(), c, autotask.NewQuery(autotask.Eq("name", PAYGField)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(defs)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("empty sandbox already has %d Acronis PAYG fields", n)
+	}
+	for i := range 2 {
+		created, err := sync.ensurePAYGField(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created != (i == 0) {
+			t.Fatalf("run %d: created = %v", i+1, created)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("Acronis PAYG fields = %d, want exactly 1", n)
+	}
+	page, err := st.ListAudit(context.Background(), store.AuditFilter{KindPrefix: "autotask.udf"})
+	if err != nil || len(page.Entries) != 1 {
+		t.Fatalf("audit entries for the field = %d, %v; want 1", len(page.Entries), err)
+	}
 }

@@ -349,6 +349,19 @@ func (s *CustomerSuite) TestDeprovisionsOnDurableTimers() {
 	s.Equal("", s.world.mapping, "mapping removed with the tenant")
 }
 
+func (s *CustomerSuite) TestYearLongTimersFireOnTheDay() {
+	s.world.settings.DisableAfter, s.world.settings.DeleteAfter = 30*day, 365*day
+	end := s.start.Add(2 * day)
+	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, end)) })
+	s.at(200*day, func() {
+		s.False(s.world.deleted, "not deleted before a year")
+		s.False(s.world.enabled, "disabled after 30 days")
+	})
+	s.run(400 * day)
+	since := end.Truncate(day).Add(day)
+	s.Equal(since.Add(365*day), s.world.deletedAt, "deleted exactly 365 days after services ended")
+}
+
 func (s *CustomerSuite) TestReactivationCancelsDeprovisioningAndReenablesTenant() {
 	end := s.start.Add(2 * day)
 	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, end)) })

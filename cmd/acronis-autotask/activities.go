@@ -35,6 +35,7 @@ var activitiesModule = fx.Module("activities",
 				Autotask:  func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) },
 				Store:     st,
 				Customers: cust,
+				Audit:     st,
 			}
 		}),
 		asActivities(func(p *connections.Provider, st *store.Store) any {
@@ -47,12 +48,26 @@ var activitiesModule = fx.Module("activities",
 		fx.Annotate(func() any { return workflows.CustomerWorkflow }, fx.ResultTags(`group:"workflows"`)),
 		fx.Annotate(func() any { return workflows.UsageReportWorkflow }, fx.ResultTags(`group:"workflows"`)),
 		fx.Annotate(func() any { return workflows.ContractSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
+		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers, day dayLength) any {
+			return &activities.Alerts{
+				Acronis:  func(ctx context.Context) (activities.AlertsAcronis, error) { return p.Acronis(ctx) },
+				Autotask: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) },
+				Store:    st,
+				Notifier: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
+				Day:      day.d,
+			}
+		}),
+		fx.Annotate(func() any { return workflows.AlertSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
+		fx.Annotate(func() any { return workflows.AlertTicketWorkflow }, fx.ResultTags(`group:"workflows"`)),
 	),
-	// Every worker makes sure the singletons run (contract sync, usage report);
+	// Every worker makes sure the singletons run (contract sync, alert sync, usage report);
 	// starting one that runs joins it.
 	fx.Invoke(func(lc fx.Lifecycle, w worker.Worker, cust workflows.Customers) {
 		lc.Append(fx.StartHook(func(ctx context.Context) error {
 			if err := cust.SyncNow(ctx); err != nil {
+				return err
+			}
+			if err := (workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue}).SyncNow(ctx); err != nil {
 				return err
 			}
 			_, err := cust.Client.ExecuteWorkflow(ctx, workflows.UsageReportStartOptions(cust.TaskQueue), workflows.UsageReportWorkflow, workflows.UsageReportState{})

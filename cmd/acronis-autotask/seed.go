@@ -35,6 +35,8 @@ func seedDemo(ctx context.Context, st *store.Store) (bool, error) {
 	s.Deprovisioning = settings.Deprovisioning{ZeroQuotas: true,
 		Disable: settings.DelayedStep{Enabled: true, AfterDays: 30}, Delete: settings.DelayedStep{Enabled: true, AfterDays: 60}}
 	s.UsageReporting.Storage = []settings.StorageReport{settings.StorageQuotaOverageTotal}
+	// Daily reports of the month so far, so the PAYG demo customer shows usage at once.
+	s.UsageReporting.Period = settings.PeriodCurrentMonth
 	if err := s.Validate(); err != nil {
 		return false, fmt.Errorf("demo settings: %w", err)
 	}
