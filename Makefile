@@ -13,11 +13,12 @@ TEMPORAL_CLI_VERSION  := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 DEV_NAMESPACE         := acronis-autotask
 HTTP_PORT             ?= 8080
+N                     ?= 1000
 SEARCH_ATTRIBUTES     := AutotaskCompanyID AcronisTenantID CustomerState
 
 export TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: help tools build dev dev-temporal dev-stop test test-short lint bench postgres clean
+.PHONY: help tools build dev dev-temporal dev-stop test test-short faults lint bench postgres clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -61,6 +62,13 @@ dev-stop: ## stop the Temporal dev server started by make dev
 
 test: postgres $(TEMPORAL) ## run every test: unit, store, sandbox, workflow, replay and end-to-end
 	go test -count=1 -timeout 20m ./...
+
+faults: postgres $(TEMPORAL) ## the fault-injection suite with many worker restarts (CI runs it small inside make test)
+	FAULT_RESTARTS=$${FAULT_RESTARTS:-10} go test -count=1 -timeout 30m -run 'TestFaults' -v ./cmd/acronis-autotask/
+
+bench: postgres $(TEMPORAL) build ## measure the whole system on N generated companies (make bench N=1000; see BENCHMARKS.md)
+	@mkdir -p $(DATA)
+	$(APP) bench --companies $(N) --json $(DATA)/bench-$(N).json $(BENCH_FLAGS)
 
 test-short: ## unit tests only (no PostgreSQL or Temporal)
 	go test -short ./...

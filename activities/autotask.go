@@ -9,6 +9,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
 // AutotaskSource returns the Autotask client for the current credentials.
@@ -17,6 +18,10 @@ type AutotaskSource func(ctx context.Context) (*autotask.Client, error)
 // Autotask holds the activities that read from and write to Autotask.
 type Autotask struct {
 	Client AutotaskSource
+	// Audit records writes to Autotask; optional.
+	Audit interface {
+		AppendAudit(ctx context.Context, e store.AuditEntry) error
+	}
 	// Now is the clock for "today" (contract coverage); time.Now when nil.
 	Now func() time.Time
 }

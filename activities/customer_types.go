@@ -31,7 +31,9 @@ type CustomerSettings struct {
 	DisableEnabled      bool          `json:"disableEnabled"`
 	DisableAfter        time.Duration `json:"disableAfter"`
 	DeleteEnabled       bool          `json:"deleteEnabled"`
-	DeleteAfter         time.Duration `json:"deleteAfter"`
+	// TwoWaySync writes quotas changed by hand in Acronis back to the contracts.
+	TwoWaySync  bool          `json:"twoWaySync,omitempty"`
+	DeleteAfter time.Duration `json:"deleteAfter"`
 }
 
 // PlanInput asks for a customer's desired state.
@@ -71,6 +73,8 @@ type Contact struct {
 
 // AuditInput is an audit entry about a customer, written by workflow code.
 type AuditInput struct {
+	// Actor is who asked (an API token's name); empty means the integration itself.
+	Actor     string `json:"actor,omitempty"`
 	Kind      string `json:"kind"`
 	CompanyID int64  `json:"companyId"`
 	TenantID  string `json:"tenantId,omitempty"`

@@ -55,7 +55,11 @@ func (s *Store) RecordAudit(ctx context.Context, e store.AuditEntry) error {
 
 // RecordCustomerEvent audits a lifecycle event decided by a customer workflow.
 func (s *Store) RecordCustomerEvent(ctx context.Context, in AuditInput) error {
-	e := store.AuditEntry{Actor: "integration", Kind: in.Kind, System: "admin", CompanyID: &in.CompanyID, Reason: in.Reason,
+	actor := in.Actor
+	if actor == "" {
+		actor = "integration"
+	}
+	e := store.AuditEntry{Actor: actor, Kind: in.Kind, System: "admin", CompanyID: &in.CompanyID, Reason: in.Reason,
 		Target: fmt.Sprintf("company:%d", in.CompanyID)}
 	if in.TenantID != "" {
 		e.TenantID = &in.TenantID
@@ -143,6 +147,7 @@ func (s *Store) customerSettings(st settings.Settings) CustomerSettings {
 		DisableEnabled:      d.Disable.Enabled,
 		DisableAfter:        time.Duration(d.Disable.AfterDays) * day,
 		DeleteEnabled:       d.Delete.Enabled,
+		TwoWaySync:          st.TwoWaySync,
 		DeleteAfter:         time.Duration(d.Delete.AfterDays) * day,
 	}
 }

@@ -47,6 +47,21 @@ type Deps struct {
 	// Ready are the checks behind /readyz, by name.
 	Ready   map[string]Checker
 	Version string
+
+	// Audit reads the audit log; *store.Store satisfies it.
+	Audit AuditLog
+	// Stats reads the operational counters; *store.Store satisfies it.
+	Stats StatsSource
+	// Usage reads the usage ledger; *store.Store satisfies it.
+	Usage UsageLedger
+	// UsageReport asks the usage report workflow to run now;
+	// workflows.Customers satisfies it.
+	UsageReport UsageReporter
+
+	// Alerts holds alert mappings and alert tickets; *store.Store satisfies it.
+	Alerts AlertStore
+	// AlertSync runs the alert sync now; workflows.Alerts satisfies it.
+	AlertSync AlertWorkflows
 }
 
 // Server is the Echo application.

@@ -83,6 +83,7 @@ type customer struct {
 	timerCancel        workflow.CancelFunc
 	timer              workflow.Future
 	upserted           [2]string
+	recorded           [2]string
 }
 
 func (c *customer) setup(ctx workflow.Context) error {
@@ -130,6 +131,10 @@ func (c *customer) run(ctx workflow.Context) error {
 		}
 		if !c.waitingToRetry(ctx) {
 			c.advanceDeprovisioning(ctx)
+		}
+		if c.twoWayActive() && !c.waitingToRetry(ctx) && !c.state.NeedsReconcile &&
+			workflow.GetVersion(ctx, "two-way-sync", workflow.DefaultVersion, 1) == 1 {
+			c.twoWaySync(ctx)
 		}
 		c.mu.Unlock()
 		c.publish(ctx)
@@ -408,6 +413,9 @@ func (c *customer) nextWake() time.Time {
 		earliest(s.RetryAt)
 	}
 	earliest(s.NextBoundary)
+	if c.twoWayActive() {
+		earliest(s.NextDriftCheck)
+	}
 	for _, p := range s.pendingActions() {
 		if !p.Held {
 			earliest(p.At)
@@ -495,9 +503,12 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-func (c *customer) audit(ctx workflow.Context, kind, reason string) {
+func (c *customer) audit(ctx workflow.Context, kind, reason string) { c.auditAs(ctx, "", kind, reason) }
+
+// auditAs records who asked (the API token's name) when an admin action caused the event.
+func (c *customer) auditAs(ctx workflow.Context, actor, kind, reason string) {
 	s := c.state
-	e := activities.AuditInput{Kind: kind, CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: reason}
+	e := activities.AuditInput{Actor: actor, Kind: kind, CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: reason}
 	// The audit entry is best effort here: the state change it describes already happened.
 	_ = c.exec(ctx, "audit "+kind, activities.StoreActs.RecordCustomerEvent, e).Get(ctx, nil)
 }
@@ -510,6 +521,14 @@ func (c *customer) publish(ctx workflow.Context) {
 			workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
 		} else {
 			c.upserted = want
+		}
+	}
+	// The store keeps each customer's phase and last error for lists and stats
+	// (added after v1: replayed v1 histories take the default branch).
+	if rec := [2]string{string(s.Phase), s.LastError}; rec != c.recorded &&
+		workflow.GetVersion(ctx, "record-customer-state", workflow.DefaultVersion, 1) == 1 {
+		if err := c.exec(ctx, "record customer state", activities.StoreActs.RecordCustomerState, s.CompanyID, rec[0], rec[1]).Get(ctx, nil); err == nil {
+			c.recorded = rec
 		}
 	}
 	workflow.SetCurrentDetails(ctx, c.details())

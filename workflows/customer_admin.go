@@ -95,7 +95,7 @@ func (c *customer) validateDeprovisioning(_ workflow.Context, r ActionRequest) e
 func (c *customer) handleHold(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
 	defer c.kick()
 	c.state.Deprovision.Hold = true
-	c.audit(ctx, "customer.deprovisioning.hold", r.Actor+": "+r.Reason)
+	c.auditAs(ctx, r.Actor, "customer.deprovisioning.hold", r.Reason)
 	return ActionResult{Message: "deprovisioning is on hold; no step runs until it is released"}, nil
 }
 
@@ -112,7 +112,7 @@ func (c *customer) validateRelease(ctx workflow.Context, r ActionRequest) error 
 func (c *customer) handleRelease(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
 	defer c.kick()
 	c.state.Deprovision.Hold = false
-	c.audit(ctx, "customer.deprovisioning.release", r.Actor+": "+r.Reason)
+	c.auditAs(ctx, r.Actor, "customer.deprovisioning.release", r.Reason)
 	msg := "deprovisioning resumed"
 	if p := c.state.pendingActions(); len(p) > 0 {
 		msg += fmt.Sprintf("; next: %s at %s", p[0].Action, p[0].At.UTC().Format(time.RFC3339))
@@ -134,7 +134,7 @@ func (c *customer) handleDeprovisionNow(ctx workflow.Context, r ActionRequest) (
 	defer c.kick()
 	next := c.state.pendingActions()[0]
 	c.state.Deprovision.Now = true
-	c.audit(ctx, "customer.deprovisioning.now", r.Actor+": "+r.Reason)
+	c.auditAs(ctx, r.Actor, "customer.deprovisioning.now", r.Reason)
 	return ActionResult{Message: next.Action + " will run now"}, nil
 }
 

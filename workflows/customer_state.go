@@ -51,6 +51,8 @@ type CustomerState struct {
 	// NextBoundary is when a contract of the snapshot starts or ends next:
 	// Autotask signals nothing then, so the workflow wakes up by itself.
 	NextBoundary time.Time `json:"nextBoundary,omitempty"`
+	// NextDriftCheck is when two-way sync next compares Acronis quotas with the contracts.
+	NextDriftCheck time.Time `json:"nextDriftCheck,omitempty"`
 	// Runs counts continue-as-new generations, for operators.
 	Runs int `json:"runs"`
 }

@@ -45,6 +45,9 @@ type world struct {
 	selfService map[string]bool
 	snapshot    activities.CompanySnapshot
 	audits      []string
+	states      []string // phases recorded in the store
+	inAcronis   map[string]float64
+	setUnits    []activities.SetUnitsInput
 	now         func() time.Time
 }
 
@@ -122,7 +125,13 @@ func (w *world) applyQuotas(_ context.Context, in activities.ApplyQuotasInput) (
 		return activities.AppliedQuotas{}, temporal.NewNonRetryableApplicationError("acronis: server error", "Server", nil)
 	}
 	q := map[string]string{}
+	if w.inAcronis == nil {
+		w.inAcronis = map[string]float64{}
+	}
 	for _, x := range in.Quotas {
+		if x.Enabled && x.Value != nil {
+			w.inAcronis[x.Item.Key()] = float64(*x.Value)
+		}
 		switch {
 		case !x.Enabled:
 			q[x.Item.Name] = "0"
@@ -164,6 +173,38 @@ func (w *world) audit(_ context.Context, in activities.AuditInput) error {
 	return nil
 }
 
+func (w *world) recordState(_ context.Context, _ int64, state, _ string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.states = append(w.states, state)
+	return nil
+}
+
+func (w *world) readQuotas(context.Context, string) ([]activities.TenantQuota, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []activities.TenantQuota
+	for k, v := range w.inAcronis {
+		out = append(out, activities.TenantQuota{Key: k, Enabled: true, Value: &v})
+	}
+	return out, nil
+}
+
+// consoleEdit changes a quota as an admin would in the Acronis console.
+func (w *world) consoleEdit(item string, v float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inAcronis[item] = v
+}
+
+func (w *world) setContractUnits(_ context.Context, in activities.SetUnitsInput) (activities.SetUnitsResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.setUnits = append(w.setUnits, in)
+	w.snapshot.Contracts[0].Services[0].Units = in.Units // Autotask now carries the console's value
+	return activities.SetUnitsResult{UnitChange: 1}, nil
+}
+
 func (w *world) lastQuota() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -197,6 +238,9 @@ func (s *CustomerSuite) SetupTest() {
 	s.env.OnActivity(activities.StoreActs.RecordAutomaticMapping, mock.Anything, mock.Anything).Return(w.recordMapping).Maybe()
 	s.env.OnActivity(activities.StoreActs.RemoveMapping, mock.Anything, mock.Anything).Return(w.removeMapping).Maybe()
 	s.env.OnActivity(activities.StoreActs.RecordCustomerEvent, mock.Anything, mock.Anything).Return(w.audit).Maybe()
+	s.env.OnActivity(activities.AcronisActs.ReadQuotas, mock.Anything, mock.Anything).Return(w.readQuotas).Maybe()
+	s.env.OnActivity(activities.AutotaskActs.SetContractUnits, mock.Anything, mock.Anything).Return(w.setContractUnits).Maybe()
+	s.env.OnActivity(activities.StoreActs.RecordCustomerState, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(w.recordState).Maybe()
 	s.env.OnActivity(activities.AcronisActs.ProvisionTenant, mock.Anything, mock.Anything).Return(w.provision).Maybe()
 	s.env.OnActivity(activities.AcronisActs.MapExistingTenant, mock.Anything, mock.Anything).Return(w.mapExisting).Maybe()
 	s.env.OnActivity(activities.AcronisActs.ApplyQuotas, mock.Anything, mock.Anything).Return(w.applyQuotas).Maybe()
@@ -241,6 +285,7 @@ func (s *CustomerSuite) TestProvisionsAutomaticallyAndAppliesPrepaidQuotas() {
 	})
 	s.run(2 * time.Hour)
 	s.Equal(1, s.world.provisioned, "tenants provisioned")
+	s.Contains(s.world.states, "active", "the store follows the workflow's phase")
 	s.Equal(tenantAuto, s.world.mapping)
 	s.Equal("25", s.world.lastQuota())
 }
@@ -258,6 +303,30 @@ func (s *CustomerSuite) TestForeignTenantOfTheSameNameWaitsForAManualMappingWith
 	s.run(2 * day)
 	s.Equal(1, s.world.provisioned, "no retries until something changes")
 	s.Contains(s.world.audits, "customer.provisioning.blocked")
+}
+
+func (s *CustomerSuite) TestTwoWaySyncWritesConsoleQuotaEditsToTheContract() {
+	s.world.settings.TwoWaySync = true
+	end := s.start.AddDate(1, 0, 0)
+	s.world.snapshot = snapshotWith(s.start, 25, end)
+	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, end)) })
+	s.at(time.Hour, func() { s.world.consoleEdit("pw_base_workstations", 40) })
+	s.run(3 * time.Hour)
+	s.Require().Len(s.world.setUnits, 1, "one write to Autotask, then the plan agrees")
+	set := s.world.setUnits[0]
+	s.Equal(int64(40), set.Units)
+	s.Equal(int64(1), set.ContractID)
+	s.Equal(int64(svcWS), set.ServiceID)
+	s.Equal("40", s.world.lastQuota(), "the console's value is kept, not overwritten")
+	s.Contains(s.world.audits, "customer.two_way_sync")
+}
+
+func (s *CustomerSuite) TestTwoWaySyncOffLeavesNoDriftChecks() {
+	end := s.start.AddDate(1, 0, 0)
+	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, end)) })
+	s.at(time.Hour, func() { s.world.consoleEdit("pw_base_workstations", 40) })
+	s.run(3 * time.Hour)
+	s.Empty(s.world.setUnits)
 }
 
 func (s *CustomerSuite) TestUnitChangePropagatesAndUnchangedPlanWritesNothing() {

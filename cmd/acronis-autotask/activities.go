@@ -24,8 +24,8 @@ var activitiesModule = fx.Module("activities",
 	fx.Provide(
 		newAcronisActivities,
 		asActivities(func(a *activities.Acronis) any { return a }),
-		asActivities(func(p *connections.Provider) any {
-			return &activities.Autotask{Client: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) }}
+		asActivities(func(p *connections.Provider, st *store.Store) any {
+			return &activities.Autotask{Client: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) }, Audit: st}
 		}),
 		asActivities(func(st *store.Store, a *activities.Acronis, day dayLength) any {
 			return &activities.Store{DB: st, Catalog: a.Catalog, Day: day.d}

@@ -127,6 +127,10 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Vendors:        conns,
 		Mappings:       st,
 		Customers:      cust,
+		Audit:          st,
+		Stats:          st,
+		Usage:          st,
+		UsageReport:    cust,
 		Tokens:         cfg.Tokens,
 		Logger:         log.With("component", "http"),
 		Registry:       reg,
@@ -140,10 +144,15 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 				return err
 			}),
 		},
-		Version: version,
+		Version:   version,
+		Alerts:    st,
+		AlertSync: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
 	})
 	if err != nil {
 		return err
+	}
+	if err := server.RegisterStatsMetrics(reg, st); err != nil {
+		return fmt.Errorf("register stats metrics: %w", err)
 	}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {

@@ -75,7 +75,18 @@ func (f *Faults) Reset() {
 	f.rules = nil
 }
 
-// Rules lists the active rules with how often each has fired.
+// Fired is how many times any rule has fired, so a test can prove its faults happened.
+func (f *Faults) Fired() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.rules {
+		n += r.fired
+	}
+	return n
+}
+
+// Rules lists the active rules.
 func (f *Faults) Rules() []Rule {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -27,6 +27,9 @@ func TestFaults_OneShotErrorThenPassThrough(t *testing.T) {
 	if applied != 1 {
 		t.Fatalf("handler ran %d times, want 1", applied)
 	}
+	if f.Fired() != 1 {
+		t.Fatalf("Fired() = %d, want 1", f.Fired())
+	}
 	if got := l.Count("POST /V1.0/Tickets"); got != 2 {
 		t.Fatalf("request log counted %d, want 2", got)
 	}

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// OpenOrJoinAlertTicket is storm control: it returns the alert's own open
+// generation when there is one (a retried call), else the open ticket of
+// another alert with the same tenant, type and resource (joined, with its
+// occurrence counted), else a new generation as OpenAlertTicket does. An
+// advisory lock on the group serialises concurrent first sightings, so a
+// group never gets two open tickets.
+func (s *Store) OpenOrJoinAlertTicket(ctx context.Context, t AlertTicket) (saved AlertTicket, joined bool, err error) {
+	what := fmt.Sprintf("open or join a ticket for alert %s", t.AlertID)
+	err = s.inTx(ctx, what, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`,
+			t.TenantID+"\n"+t.AlertType+"\n"+t.Resource); err != nil {
+			return err
+		}
+		own, err := scanAlertTicket(tx.QueryRow(ctx, `SELECT `+alertTicketColumns+`
+			FROM alert_tickets WHERE alert_id = $1 AND state = 'open'`, t.AlertID))
+		if err == nil {
+			saved = own
+			return nil
+		}
+		if !noRows(err) {
+			return err
+		}
+		if t.Resource != "" {
+			other, err := scanAlertTicket(tx.QueryRow(ctx, `
+				UPDATE alert_tickets SET occurrences = occurrences + 1, updated_at = now()
+				WHERE id = (SELECT id FROM alert_tickets WHERE tenant_id = $1 AND alert_type = $2 AND resource = $3
+					AND state = 'open' AND alert_id <> $4 ORDER BY id LIMIT 1)
+				RETURNING `+alertTicketColumns, t.TenantID, t.AlertType, t.Resource, t.AlertID))
+			if err == nil {
+				saved, joined = other, true
+				return nil
+			}
+			if !noRows(err) {
+				return err
+			}
+		}
+		var gen any
+		if t.Generation > 0 {
+			gen = t.Generation
+		}
+		saved, err = scanAlertTicket(tx.QueryRow(ctx, `
+			INSERT INTO alert_tickets (alert_id, generation, company_id, tenant_id, alert_type, resource, opened_at)
+			VALUES ($1, COALESCE($2::int, (SELECT COALESCE(max(generation), 0) + 1 FROM alert_tickets WHERE alert_id = $1)),
+				$3, $4, $5, $6, COALESCE($7::timestamptz, now()))
+			RETURNING `+alertTicketColumns,
+			t.AlertID, gen, t.CompanyID, t.TenantID, t.AlertType, t.Resource, timeOrNil(t.OpenedAt)))
+		return err
+	})
+	if err != nil {
+		return AlertTicket{}, false, err
+	}
+	return saved, joined, nil
+}
+
+// AlertTicketQuery selects alert tickets for the tickets list; zero fields do not filter.
+type AlertTicketQuery struct {
+	CompanyID *int64
+	AlertType string
+	State     string
+	Limit     int // default 100, at most 1000
+}
+
+// QueryAlertTickets lists alert tickets matching q, newest first.
+func (s *Store) QueryAlertTickets(ctx context.Context, q AlertTicketQuery) ([]AlertTicket, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	var c conditions
+	if q.CompanyID != nil {
+		c.add("company_id = ?", *q.CompanyID)
+	}
+	if q.AlertType != "" {
+		c.add("alert_type = ?", q.AlertType)
+	}
+	if q.State != "" {
+		c.add("state = ?", q.State)
+	}
+	sql := `SELECT ` + alertTicketColumns + ` FROM alert_tickets` + c.clause() +
+		` ORDER BY opened_at DESC, id DESC LIMIT ` + c.param(limit)
+	rows, err := s.pool.Query(ctx, sql, c.args...)
+	if err != nil {
+		return nil, wrap("query alert tickets", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertTicket, error) { return scanAlertTicket(r) })
+	if err != nil {
+		return nil, wrap("query alert tickets", err)
+	}
+	return out, nil
+}

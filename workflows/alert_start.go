@@ -1,0 +1,90 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/acronis-autotask/acronis-autotask/activities"
+)
+
+// Names of the alert workflows' messages and of the alert sync singleton.
+const (
+	// AlertSyncWorkflowID names the singleton alert sync.
+	AlertSyncWorkflowID = "alert-sync"
+	// SignalAlert delivers an activities.AlertEvent to an alert's workflow.
+	SignalAlert = "alert"
+	// SignalTicketCompleted tells an alert's workflow its ticket was completed in Autotask (TicketCompleted).
+	SignalTicketCompleted = "ticket-completed"
+	// QueryAlertStatus returns the AlertState of an alert's workflow, or the AlertSyncState of the sync.
+	QueryAlertStatus = "status"
+)
+
+// TicketCompleted is the body of SignalTicketCompleted.
+type TicketCompleted struct {
+	TicketID int64 `json:"ticketId"`
+}
+
+// AlertStartOptions starts (or joins) the one workflow of an Acronis alert.
+func AlertStartOptions(alertID string, companyID int64, taskQueue string) client.StartWorkflowOptions {
+	o := client.StartWorkflowOptions{
+		ID:                       AlertWorkflowID(alertID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "Autotask ticket of Acronis alert " + alertID,
+	}
+	if companyID > 0 {
+		o.TypedSearchAttributes = searchAttributesFor(companyID)
+	}
+	return o
+}
+
+// AlertSyncStartOptions starts (or joins) the singleton alert sync.
+func AlertSyncStartOptions(taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       AlertSyncWorkflowID,
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "Reads Acronis alerts and hands each to its ticket workflow",
+	}
+}
+
+// Alerts starts and messages the alert workflows for code outside them (the
+// alert sync activity, the REST API). It satisfies activities.AlertNotifier.
+type Alerts struct {
+	Client    client.Client
+	TaskQueue string
+}
+
+// NotifyAlert delivers an alert event, starting the alert's workflow if it is not running.
+func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error {
+	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(ev.AlertID), SignalAlert, ev,
+		AlertStartOptions(ev.AlertID, ev.CompanyID, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: ev.AlertID})
+	if err != nil {
+		return fmt.Errorf("signal alert %s: %w", ev.AlertID, err)
+	}
+	return nil
+}
+
+// NotifyTicketCompleted tells an alert's workflow that its ticket was completed in Autotask.
+func (a Alerts) NotifyTicketCompleted(ctx context.Context, alertID string, ticketID int64) error {
+	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(alertID), SignalTicketCompleted, TicketCompleted{TicketID: ticketID},
+		AlertStartOptions(alertID, 0, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: alertID})
+	if err != nil {
+		return fmt.Errorf("signal alert %s: %w", alertID, err)
+	}
+	return nil
+}
+
+// SyncNow runs the alert sync at once, starting it if it is not running.
+func (a Alerts) SyncNow(ctx context.Context) error {
+	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertSyncWorkflowID, SignalSyncNow, nil,
+		AlertSyncStartOptions(a.TaskQueue), AlertSyncWorkflow, AlertSyncState{})
+	if err != nil {
+		return fmt.Errorf("start alert sync: %w", err)
+	}
+	return nil
+}
