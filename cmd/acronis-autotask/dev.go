@@ -69,12 +69,15 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 			return err
 		}
 		seeded, err := seedDemo(ctx, st)
+		if err == nil && seeded {
+			err = mapDemoLitware(ctx, st)
+		}
 		st.Close()
 		if err != nil {
 			return err
 		}
 		if seeded {
-			fmt.Fprintln(stdout, "demo settings and service mappings seeded (billing and automatic provisioning on)")
+			fmt.Fprintln(stdout, "demo seeded: settings (billing, automatic provisioning, tickets on), service and alert mappings, Litware mapped")
 		}
 	}
 	fmt.Fprintf(stdout, "REST API:    http://localhost%s  (admin token %s, read-only token %s)\nTemporal UI: http://localhost:8233/namespaces/%s/workflows\n",

@@ -45,7 +45,7 @@ func startSandboxes(f sandboxFlags, log io.Writer) (*sandboxes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("autotask sandbox: %w", err)
 	}
-	ac, err := acsandbox.New(acsandbox.Options{Dataset: f.dataset, Companies: f.companies, Seed: f.seed})
+	ac, err := acsandbox.New(acsandbox.Options{Dataset: f.dataset, Companies: f.companies, Seed: f.seed, SimulateUsage: f.dataset == "demo"})
 	if err != nil {
 		return nil, fmt.Errorf("acronis sandbox: %w", err)
 	}

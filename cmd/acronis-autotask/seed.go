@@ -27,8 +27,19 @@ func seedDemo(ctx context.Context, st *store.Store) (bool, error) {
 			return false, fmt.Errorf("seed service mapping %s: %w", m.OfferingItem, err)
 		}
 	}
+	for _, m := range demoAlertMappings() {
+		if _, err := st.UpsertAlertMapping(ctx, m, actor); err != nil {
+			return false, fmt.Errorf("seed alert mapping %s: %w", m.AlertType, err)
+		}
+	}
 	s := settings.Defaults()
 	s.BillingEnabled, s.TicketCreationEnabled = true, true
+	s.Tickets = settings.Tickets{
+		Reopening: settings.ReopenWindow{Enabled: true, WithinDays: 7},
+		AutoClose: settings.AutoClose{Enabled: true, StatusID: ptr(int64(5))}, // Complete
+		SourceID:  ptr(int64(8)), NoteTypeID: ptr(int64(1)), NotePublishID: ptr(int64(1)),
+		DismissAlertOnComplete: true,
+	}
 	s.Provisioning.AutoCreateCustomers = true
 	s.Provisioning.CreateAccountsBasedOn = settings.BasedOnPrimaryContact
 	s.Provisioning.DefaultStorageID = acsandbox.DefaultStorageID
@@ -48,6 +59,34 @@ func seedDemo(ctx context.Context, st *store.Store) (bool, error) {
 		return false, fmt.Errorf("seed settings: %w", err)
 	}
 	return true, nil
+}
+
+// mapDemoLitware maps Litware to its existing tenant as an admin would, so
+// `make dev` shows the demo alerts (all on Litware) as tickets.
+func mapDemoLitware(ctx context.Context, st *store.Store) error {
+	_, err := st.MapCustomer(ctx, store.CustomerMapping{CompanyID: 107, TenantID: acsandbox.LitwareID, How: store.MappedManually},
+		store.Actor{Name: "make dev", Reason: "demo: Litware's tenant exists in Acronis"})
+	if err != nil {
+		return fmt.Errorf("seed Litware mapping: %w", err)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// demoAlertMappings turn the demo's alert types into tickets in the sandbox's
+// "Monitoring Alert" queue with matching issue types.
+func demoAlertMappings() []store.AlertMapping {
+	m := func(alertType string, priority, issue, subIssue int64) store.AlertMapping {
+		return store.AlertMapping{AlertType: alertType, CreateTicket: true, Priority: ptr(priority), Status: ptr(int64(1)),
+			QueueID: ptr(int64(8)), IssueType: ptr(issue), SubIssueType: ptr(subIssue), TicketType: ptr(int64(5))}
+	}
+	return []store.AlertMapping{
+		m("BackupFailed", 1, 10, 101),
+		m("NoBackupForXDays", 2, 10, 102),
+		m("DrStorageHardQuotaExceeds", 1, 12, 121),
+		m(acsandbox.MalwareAlertType, 4, 11, 111),
+	}
 }
 
 func demoServiceMappings() []store.ServiceMapping {

@@ -1,6 +1,7 @@
 package acronis
 
 import (
+	"hash/fnv"
 	"net/http"
 	"strings"
 )
@@ -230,6 +231,13 @@ func (s *Sandbox) handlePutOfferingItems(w http.ResponseWriter, r *http.Request)
 			} else if !wasOn {
 				cur.value, cur.overage, cur.version = nil, nil, 0
 			}
+			if !wasOn && s.opts.SimulateUsage && t.usages[i] == nil {
+				if t.usages == nil {
+					t.usages = map[int]*usageState{}
+				}
+				u := simulatedUsage(t.id, catalog[i], cur.value)
+				t.usages[i] = &usageState{value: u, absolute: u}
+			}
 		}
 		out = append(out, itemJSON(catalog[i], cur))
 	}
@@ -250,4 +258,19 @@ func copyF(p *float64) *float64 {
 	}
 	v := *p
 	return &v
+}
+
+// simulatedUsage is a plausible, repeatable use of an item: a few workloads
+// (within a quota), or tens of GiB of storage.
+func simulatedUsage(tenantID string, c catItem, quota *float64) float64 {
+	h := fnv.New32a()
+	h.Write([]byte(tenantID + "/" + c.name + "/" + c.infraID))
+	n := float64(h.Sum32()%10 + 3)
+	if c.unit == "bytes" {
+		return (n*17 + 20) * (1 << 30)
+	}
+	if quota != nil && *quota < n {
+		return *quota
+	}
+	return n
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// answers 429 with Retry-After (defaults 100 and 200; negative disables).
 	RequestsPerSecond float64
 	Burst             int
+	// SimulateUsage gives an item some usage when it is first turned on for a
+	// tenant, so a demo's new customers have something to report (`dev` sets it).
+	SimulateUsage bool
 }
 
 // Sandbox is an in-memory, stateful fake of the Acronis Account Management v2
