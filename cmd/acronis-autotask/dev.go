@@ -70,7 +70,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		seeded, err := seedDemo(ctx, st)
 		if err == nil && seeded {
-			err = mapDemoLitware(ctx, st)
+			err = seedDemoTickets(ctx, st)
 		}
 		st.Close()
 		if err != nil {

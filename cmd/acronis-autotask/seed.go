@@ -27,19 +27,8 @@ func seedDemo(ctx context.Context, st *store.Store) (bool, error) {
 			return false, fmt.Errorf("seed service mapping %s: %w", m.OfferingItem, err)
 		}
 	}
-	for _, m := range demoAlertMappings() {
-		if _, err := st.UpsertAlertMapping(ctx, m, actor); err != nil {
-			return false, fmt.Errorf("seed alert mapping %s: %w", m.AlertType, err)
-		}
-	}
 	s := settings.Defaults()
 	s.BillingEnabled, s.TicketCreationEnabled = true, true
-	s.Tickets = settings.Tickets{
-		Reopening: settings.ReopenWindow{Enabled: true, WithinDays: 7},
-		AutoClose: settings.AutoClose{Enabled: true, StatusID: ptr(int64(5))}, // Complete
-		SourceID:  ptr(int64(8)), NoteTypeID: ptr(int64(1)), NotePublishID: ptr(int64(1)),
-		DismissAlertOnComplete: true,
-	}
 	s.Provisioning.AutoCreateCustomers = true
 	s.Provisioning.CreateAccountsBasedOn = settings.BasedOnPrimaryContact
 	s.Provisioning.DefaultStorageID = acsandbox.DefaultStorageID
@@ -61,12 +50,39 @@ func seedDemo(ctx context.Context, st *store.Store) (bool, error) {
 	return true, nil
 }
 
-// mapDemoLitware maps Litware to its existing tenant as an admin would, so
-// `make dev` shows the demo alerts (all on Litware) as tickets.
-func mapDemoLitware(ctx context.Context, st *store.Store) error {
-	_, err := st.MapCustomer(ctx, store.CustomerMapping{CompanyID: 107, TenantID: acsandbox.LitwareID, How: store.MappedManually},
-		store.Actor{Name: "make dev", Reason: "demo: Litware's tenant exists in Acronis"})
+// seedDemoTickets is what `make dev` adds for tickets: alert mappings, ticket
+// settings, and Litware (where the demo alerts are) mapped to its existing
+// tenant as an admin would. Tests configure their own.
+func seedDemoTickets(ctx context.Context, st *store.Store) error {
+	actor := store.Actor{Name: "make dev", Reason: "demo data for the sandboxes"}
+	for _, m := range demoAlertMappings() {
+		if _, err := st.UpsertAlertMapping(ctx, m, actor); err != nil {
+			return fmt.Errorf("seed alert mapping %s: %w", m.AlertType, err)
+		}
+	}
+	cur, err := st.CurrentSettings(ctx)
 	if err != nil {
+		return err
+	}
+	s, err := settings.Decode(cur.Document)
+	if err != nil {
+		return err
+	}
+	s.Tickets = settings.Tickets{
+		Reopening: settings.ReopenWindow{Enabled: true, WithinDays: 7},
+		AutoClose: settings.AutoClose{Enabled: true, StatusID: ptr(int64(5))}, // Complete
+		SourceID:  ptr(int64(8)), NoteTypeID: ptr(int64(1)), NotePublishID: ptr(int64(1)),
+		DismissAlertOnComplete: true,
+	}
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if _, err := st.SaveSettings(ctx, doc, cur.Version, actor); err != nil {
+		return fmt.Errorf("seed ticket settings: %w", err)
+	}
+	if _, err := st.MapCustomer(ctx, store.CustomerMapping{CompanyID: 107, TenantID: acsandbox.LitwareID, How: store.MappedManually},
+		store.Actor{Name: "make dev", Reason: "demo: Litware's tenant exists in Acronis"}); err != nil {
 		return fmt.Errorf("seed Litware mapping: %w", err)
 	}
 	return nil
