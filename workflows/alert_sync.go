@@ -70,14 +70,7 @@ func AlertSyncWorkflow(ctx workflow.Context, state AlertSyncState) error {
 			return workflow.NewContinueAsNewError(ctx, AlertSyncWorkflow, state)
 		}
 		// Sleep until the next interval; a "sync now" cuts it short.
-		timerCtx, cancel := workflow.WithCancel(ctx)
-		timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{Summary: "next alert sync"})
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(timer, func(workflow.Future) {})
-		sel.AddReceive(syncNow, func(workflow.ReceiveChannel, bool) {})
-		sel.Select(ctx)
-		cancel()
-		if err := ctx.Err(); err != nil {
+		if err := sleepOrSignal(ctx, wait, syncNow, "next alert sync"); err != nil {
 			return err
 		}
 	}

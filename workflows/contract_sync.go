@@ -76,14 +76,7 @@ func ContractSyncWorkflow(ctx workflow.Context, state ContractSyncState) error {
 			return workflow.NewContinueAsNewError(ctx, ContractSyncWorkflow, state)
 		}
 		// Sleep until the next interval; a "sync now" cuts it short.
-		timerCtx, cancel := workflow.WithCancel(ctx)
-		timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{Summary: "next contract sync"})
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(timer, func(workflow.Future) {})
-		sel.AddReceive(syncNow, func(workflow.ReceiveChannel, bool) {})
-		sel.Select(ctx)
-		cancel()
-		if err := ctx.Err(); err != nil {
+		if err := sleepOrSignal(ctx, wait, syncNow, "next contract sync"); err != nil {
 			return err
 		}
 	}
