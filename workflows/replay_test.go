@@ -39,6 +39,8 @@ func TestReplay_RecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(CustomerWorkflow)
 			r.RegisterWorkflow(ContractSyncWorkflow)
 			r.RegisterWorkflow(UsageReportWorkflow)
+			r.RegisterWorkflow(AlertSyncWorkflow)
+			r.RegisterWorkflow(AlertTicketWorkflow)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

@@ -58,7 +58,7 @@ func TestE2E_ContractEndsQuotasZeroThenTenantDisabledThenDeleted(t *testing.T) {
 		st := status(a, contoso)
 		return ten.Deleted && st["state"] == "deleted", fmt.Sprintf("deleted %v state %v", ten.Deleted, st["state"])
 	})
-	s.recordHistories("v1-deprovisioned", "customer-101")
+	s.recordHistories("deprovisioned", "customer-101")
 }
 
 func TestE2E_ContractRenewedInTimeIsNeverDeleted(t *testing.T) {

@@ -16,6 +16,9 @@ import (
 // historiesDir holds the recorded histories that workflows/replay_test.go replays.
 const historiesDir = "../../workflows/testdata/histories"
 
+// historyVersion prefixes new recordings; older generations stay and are replayed too.
+const historyVersion = "v2"
+
 // recording reports whether this run records histories (RECORD_HISTORIES=1);
 // the stack then uses the test-only key the replay test decrypts with.
 func recording() bool { return os.Getenv("RECORD_HISTORIES") != "" }
@@ -55,7 +58,7 @@ func (s *stack) recordHistories(name string, ids ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(historiesDir, name+"-"+id+".json")
+		path := filepath.Join(historiesDir, historyVersion+"-"+name+"-"+id+".json")
 		if err := os.WriteFile(path, raw, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -113,7 +113,7 @@ func TestE2E_ProvisioningQuotasAndManualMapping(t *testing.T) {
 	if (code != 409 && code != 422) || !strings.Contains(fmt.Sprint(body["detail"]), "self-service") {
 		t.Fatalf("map Proseware = %d %v; want 409/422 naming self-service", code, body["_raw"])
 	}
-	s.recordHistories("v1", "customer-101", "customer-104", "customer-107", "contract-sync")
+	s.recordHistories("lifecycle", "customer-101", "customer-104", "customer-107", "contract-sync")
 }
 
 func countCustomers(s *stack) int {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acronis-autotask/acronis-autotask/workflows"
+
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
@@ -217,4 +219,5 @@ func TestE2E_AlertTicketsCreateCloseReopenRenewAndSurviveAKilledWorker(t *testin
 		}
 		return false, "alert not found"
 	})
+	s.recordHistories("tickets", "alert-sync", workflows.AlertWorkflowID(alert))
 }
