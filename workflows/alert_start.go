@@ -3,9 +3,11 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 )
@@ -28,7 +30,9 @@ type TicketCompleted struct {
 }
 
 // AlertStartOptions starts (or joins) the one workflow of an Acronis alert.
-func AlertStartOptions(alertID string, companyID int64, taskQueue string) client.StartWorkflowOptions {
+// companyID and tenantID (when known) become search attributes, so operators
+// find a customer's alert workflows in the Temporal UI.
+func AlertStartOptions(alertID string, companyID int64, tenantID, taskQueue string) client.StartWorkflowOptions {
 	o := client.StartWorkflowOptions{
 		ID:                       AlertWorkflowID(alertID),
 		TaskQueue:                taskQueue,
@@ -36,8 +40,15 @@ func AlertStartOptions(alertID string, companyID int64, taskQueue string) client
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		StaticSummary:            "Autotask ticket of Acronis alert " + alertID,
 	}
+	var attrs []temporal.SearchAttributeUpdate
 	if companyID > 0 {
-		o.TypedSearchAttributes = searchAttributesFor(companyID)
+		attrs = append(attrs, AttrAutotaskCompanyID.ValueSet(strconv.FormatInt(companyID, 10)))
+	}
+	if tenantID != "" {
+		attrs = append(attrs, AttrAcronisTenantID.ValueSet(tenantID))
+	}
+	if len(attrs) > 0 {
+		o.TypedSearchAttributes = temporal.NewSearchAttributes(attrs...)
 	}
 	return o
 }
@@ -62,7 +73,7 @@ type Alerts struct {
 // NotifyAlert delivers an alert event, starting the alert's workflow if it is not running.
 func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error {
 	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(ev.AlertID), SignalAlert, ev,
-		AlertStartOptions(ev.AlertID, ev.CompanyID, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: ev.AlertID})
+		AlertStartOptions(ev.AlertID, ev.CompanyID, ev.TenantID, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: ev.AlertID})
 	if err != nil {
 		return fmt.Errorf("signal alert %s: %w", ev.AlertID, err)
 	}
@@ -72,7 +83,7 @@ func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error
 // NotifyTicketCompleted tells an alert's workflow that its ticket was completed in Autotask.
 func (a Alerts) NotifyTicketCompleted(ctx context.Context, alertID string, ticketID int64) error {
 	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(alertID), SignalTicketCompleted, TicketCompleted{TicketID: ticketID},
-		AlertStartOptions(alertID, 0, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: alertID})
+		AlertStartOptions(alertID, 0, "", a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: alertID})
 	if err != nil {
 		return fmt.Errorf("signal alert %s: %w", alertID, err)
 	}
