@@ -5,10 +5,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/sandbox"
+	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 )
 
 // faultRestarts is how many times the worker is killed; FAULT_RESTARTS raises
@@ -22,12 +24,15 @@ func faultRestarts() int {
 
 // TestFaults_ProvisioningConvergesUnderFaultsAndRestarts injects 429s with
 // Retry-After, 5xx, latency and "write applied but response lost" at 20% on
-// both APIs while the worker is killed and restarted at random moments; once
-// the faults stop, every customer must converge to exactly one tenant with
-// one admin and the quotas of its contract.
+// both APIs while the worker is killed and restarted at random moments, during
+// provisioning, ticket creation and pay-as-you-go reporting. Once the faults
+// stop, every customer must converge to exactly one tenant with one admin and
+// the quotas of its contract, every alert to exactly one ticket, and a second
+// usage report must find nothing left to write.
 func TestFaults_ProvisioningConvergesUnderFaultsAndRestarts(t *testing.T) {
 	s := newStack(t, true)
 	s.seed(nil)
+	s.seedTickets()
 	rng := rand.New(rand.NewPCG(7, 11))
 	for _, f := range []*sandbox.Faults{s.acronis.Faults(), s.autotask.Faults()} {
 		f.Add(sandbox.Rule{ErrorRate: 0.1, Status: 429, RetryAfter: 1})
@@ -71,5 +76,36 @@ func TestFaults_ProvisioningConvergesUnderFaultsAndRestarts(t *testing.T) {
 		if ten.Users != 1 {
 			t.Errorf("%s has %d users, want 1", name, ten.Users)
 		}
+	}
+
+	// Every active Litware alert has exactly one ticket, found by its external id.
+	a.call("POST", "/api/v1/alerts/sync", e2eAdmin, "", nil)
+	for _, al := range s.acronis.Alerts(acsandbox.LitwareID) {
+		if al.Dismissed {
+			continue
+		}
+		eventually(t, 2*time.Minute, "one ticket for alert "+al.ID, func() (bool, string) {
+			n := len(s.autotask.TicketsByExternalID(al.ID)) + len(s.autotask.TicketsByExternalID(strings.ToLower(al.ID)))
+			return n == 1, fmt.Sprintf("%d tickets", n)
+		})
+	}
+
+	// Pay-as-you-go usage: once reported, reporting again writes nothing new.
+	a.call("POST", "/api/v1/usage/report-now", e2eAdmin, "", nil)
+	eventually(t, 2*time.Minute, "Fabrikam's usage reported", func() (bool, string) {
+		_, body := a.call("GET", "/api/v1/usage?companyId=102&state=reported", e2eRead, "", nil)
+		items, _ := body["items"].([]any)
+		return len(items) >= 2, fmt.Sprint(body["_raw"])
+	})
+	adjustments := s.autotask.Count("ContractServiceAdjustments")
+	_, before := a.call("GET", "/api/v1/usage?companyId=102", e2eRead, "", nil)
+	a.call("POST", "/api/v1/usage/report-now", e2eAdmin, "", nil)
+	time.Sleep(3 * time.Second)
+	_, after := a.call("GET", "/api/v1/usage?companyId=102", e2eRead, "", nil)
+	if n := s.autotask.Count("ContractServiceAdjustments"); n != adjustments {
+		t.Fatalf("a second report wrote %d more adjustments: double billing", n-adjustments)
+	}
+	if before["_raw"] != after["_raw"] {
+		t.Fatalf("a second report changed the ledger:\nbefore %v\nafter  %v", before["_raw"], after["_raw"])
 	}
 }

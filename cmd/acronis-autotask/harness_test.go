@@ -60,7 +60,8 @@ func newStack(t *testing.T, withSandboxes bool) *stack {
 		if s.autotask, err = atsandbox.New(atsandbox.Options{Dataset: "demo"}); err != nil {
 			t.Fatal(err)
 		}
-		if s.acronis, err = acsandbox.New(acsandbox.Options{Dataset: "demo"}); err != nil {
+		// New tenants get some usage, as in `make dev`, so pay-as-you-go reporting has work.
+		if s.acronis, err = acsandbox.New(acsandbox.Options{Dataset: "demo", SimulateUsage: true}); err != nil {
 			t.Fatal(err)
 		}
 		at := httptest.NewServer(s.autotask.Handler())
@@ -104,6 +105,22 @@ func (s *stack) seed(change func(doc map[string]any)) {
 	change(doc)
 	raw, _ := json.Marshal(doc)
 	if _, err := st.SaveSettings(ctx, raw, cur.Version, store.Actor{Name: "test"}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// seedTickets adds what `make dev` adds for tickets: alert mappings, ticket
+// settings and Litware (where the demo alerts are) mapped to its tenant.
+func (s *stack) seedTickets() {
+	s.t.Helper()
+	ctx := context.Background()
+	kr, _ := secrets.ParseKeyring(s.env["SECRETS_KEY"])
+	st, err := store.Open(ctx, s.env["DATABASE_URL"], kr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer st.Close()
+	if err := seedDemoTickets(ctx, st); err != nil {
 		s.t.Fatal(err)
 	}
 }
