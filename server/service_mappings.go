@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/internal/usage"
 )
 
 // ServiceMapping is how one offering item is billed in Autotask (SPEC F3):
@@ -200,9 +202,29 @@ type mappingPlan struct {
 	billingCodeID, periodType int
 }
 
+// storageMetricItems are the storage reporting metrics (SPEC F2, F8:
+// quota/overage/total, class 1, class 2) of every storage, mappable to their
+// own Autotask services like offering items; usage reporting looks them up by
+// these names.
+func storageMetricItems(catalog []catalogItem) []catalogItem {
+	var out []catalogItem
+	for _, it := range catalog {
+		if it.Group != entitlement.GroupStorage || it.InfraID == "" || usage.IsStorageMetric(it.Name) {
+			continue
+		}
+		for _, m := range []string{usage.MetricQuotaOverageTotal, usage.MetricClass1Free, usage.MetricClass2Billed} {
+			metric := it
+			metric.Name, metric.usageName = m, m
+			out = append(out, metric)
+		}
+	}
+	return out
+}
+
 // planMappings checks everything that needs no vendor call: known items,
 // storage ids, exactly one service, units, duplicates and the advanced-pack rule.
 func planMappings(in []ServiceMappingInput, catalog []catalogItem) (*mappingPlan, []settings.FieldError) {
+	catalog = append(slices.Clone(catalog), storageMetricItems(catalog)...)
 	byKey := make(map[string]catalogItem, len(catalog))
 	names := map[string]bool{}
 	for _, it := range catalog {

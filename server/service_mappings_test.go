@@ -228,3 +228,25 @@ func TestServiceMappings_ReplanFailureIsAWarning(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestServiceMappings_StorageMetricsMapPerStorage(t *testing.T) {
+	cw, _ := syncRecorder(t)
+	h := newAPIHarness(t, cw)
+	r := h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
+		{OfferingItem: "pw_base_workstations", ServiceID: ptr(atsandbox.ServiceWorkstations)},
+		{OfferingItem: "quota_overage_total", InfraID: acsandbox.DefaultStorageID, ServiceID: ptr(atsandbox.ServiceBackupStorage)},
+	}})
+	if r.code != 200 {
+		t.Fatalf("PUT = %d %s", r.code, r.body)
+	}
+	m, err := h.store.ServiceMapping(context.Background(), acsandbox.CyberProtectionAppID, "quota_overage_total", acsandbox.DefaultStorageID)
+	if err != nil || m.RawUnit != "bytes" || m.Divisor != "1073741824" {
+		t.Fatalf("stored metric mapping = %+v, %v; want bytes → GB", m, err)
+	}
+	r = h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
+		{OfferingItem: "class2_billed", ServiceID: ptr(atsandbox.ServiceBackupStorage)},
+	}})
+	if r.code != 400 || !strings.Contains(string(r.body), "mappings[0].infraId") {
+		t.Fatalf("metric without a storage: %d %s; want 400 naming mappings[0].infraId", r.code, r.body)
+	}
+}
