@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -58,6 +59,9 @@ type AcronisStore interface {
 type Acronis struct {
 	Client AcronisSource
 	Store  AcronisStore
+
+	mu    sync.Mutex
+	appID string // the Cyber Protection application, looked up once
 }
 
 // Audit kinds of Acronis writes.
@@ -104,11 +108,11 @@ func (a *Acronis) ProvisionTenant(ctx context.Context, in ProvisionInput) (Provi
 		}
 		a.audit(ctx, in.CompanyID, t.ID, auditTenantUpdate, "new customers start in production mode", map[string]any{"pricing_mode": t.PricingMode}, map[string]any{"pricing_mode": mode})
 	}
-	app, err := api.CyberProtection(ctx)
+	appID, err := a.cyberProtection(ctx, api)
 	if err != nil {
-		return out, classify("find the Cyber Protection service", err)
+		return out, err
 	}
-	if err := api.EnableApplication(ctx, app.ID, t.ID); err != nil && !acronis.IsConflict(err) {
+	if err := api.EnableApplication(ctx, appID, t.ID); err != nil && !acronis.IsConflict(err) {
 		return out, classify("enable Cyber Protection", err)
 	}
 
@@ -123,6 +127,22 @@ func (a *Acronis) ProvisionTenant(ctx context.Context, in ProvisionInput) (Provi
 	}
 	out.ActivationSentAt = sentAt
 	return out, nil
+}
+
+// cyberProtection returns the Cyber Protection application id, asking Acronis
+// only once per process: it never changes, and provisioning needs it for every customer.
+func (a *Acronis) cyberProtection(ctx context.Context, api AcronisAPI) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.appID != "" {
+		return a.appID, nil
+	}
+	app, err := api.CyberProtection(ctx)
+	if err != nil {
+		return "", classify("find the Cyber Protection service", err)
+	}
+	a.appID = app.ID
+	return app.ID, nil
 }
 
 // ensureTenant finds the company's tenant by its internal tag when an earlier

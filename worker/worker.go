@@ -50,6 +50,10 @@ func NewClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (client.Cli
 	return c, nil
 }
 
+// maxConcurrentActivities bounds the activities one worker runs at once: about
+// what the Acronis client's 20 requests/s serve well within a 2-minute timeout.
+const maxConcurrentActivities = 50
+
 // Registrations is what a worker registers; the fx graph fills it from the
 // activities the process builds.
 type Registrations struct {
@@ -65,6 +69,9 @@ func NewWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, reg Registra
 		// A non-determinism bug fails the run visibly instead of retrying forever.
 		WorkflowPanicPolicy: worker.FailWorkflow,
 		Interceptors:        []interceptor.WorkerInterceptor{&heartbeats{}},
+		// Activities wait in the task queue, where no timeout runs, rather than
+		// in the vendors' rate limiters inside their StartToClose (BENCHMARKS.md, finding 1).
+		MaxConcurrentActivityExecutionSize: maxConcurrentActivities,
 	})
 	for _, wf := range reg.Workflows {
 		w.RegisterWorkflow(wf)

@@ -275,10 +275,15 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	s := &c.state
 	in := activities.ProvisionInput{CompanyID: s.CompanyID, CompanyName: s.CompanyName, Settings: s.Plan.Settings, MayExist: s.ProvisionAttempts > 0}
 	if s.Plan.Settings.AccountsBasedOn == "primary_contact" {
-		if err := c.exec(ctx, "read primary contact", activities.AutotaskActs.PrimaryContact, s.CompanyID).Get(ctx, &in.Contact); err != nil {
+		// Read once and kept for retries: it is one Autotask request per customer
+		// (BENCHMARKS.md, finding 2). Workflows before this change re-read it.
+		if s.Contact != nil && workflow.GetVersion(ctx, "keep-primary-contact", workflow.DefaultVersion, 1) == 1 {
+			in.Contact = s.Contact
+		} else if err := c.exec(ctx, "read primary contact", activities.AutotaskActs.PrimaryContact, s.CompanyID).Get(ctx, &in.Contact); err != nil {
 			c.fail(ctx, "read primary contact", err)
 			return false
 		}
+		s.Contact = in.Contact
 	}
 	// Counted before the attempt: any later attempt looks for the tenant this one may create.
 	s.ProvisionAttempts++

@@ -42,12 +42,14 @@ type CustomerState struct {
 
 	Provisioned       *activities.Provisioned `json:"provisioned,omitempty"`
 	ProvisionAttempts int                     `json:"provisionAttempts,omitempty"`
-	Deprovision       Deprovision             `json:"deprovision"`
-	LastError         string                  `json:"lastError,omitempty"`
-	Failures          int                     `json:"failures"`
-	RetryAt           time.Time               `json:"retryAt,omitempty"`
-	LastSyncedAt      time.Time               `json:"lastSyncedAt,omitempty"`
-	NeedsReconcile    bool                    `json:"needsReconcile"`
+	// Contact is the primary contact read for provisioning, kept for retries.
+	Contact        *activities.Contact `json:"contact,omitempty"`
+	Deprovision    Deprovision         `json:"deprovision"`
+	LastError      string              `json:"lastError,omitempty"`
+	Failures       int                 `json:"failures"`
+	RetryAt        time.Time           `json:"retryAt,omitempty"`
+	LastSyncedAt   time.Time           `json:"lastSyncedAt,omitempty"`
+	NeedsReconcile bool                `json:"needsReconcile"`
 	// NextBoundary is when a contract of the snapshot starts or ends next:
 	// Autotask signals nothing then, so the workflow wakes up by itself.
 	NextBoundary time.Time `json:"nextBoundary,omitempty"`

@@ -168,7 +168,14 @@ func (c *Client) send(ctx context.Context, cl call, out any) (int, error) {
 		}
 		status, header, body, err := c.exchange(ctx, cl.method, target, tok, payload)
 		var apiErr *Error
+		var busy *limiterBusy
 		switch {
+		case errors.As(err, &busy):
+			// Our own limit cannot serve the call before the deadline: tell the
+			// caller to come back later instead of failing like a server error.
+			c.stats.throttled.Add(1)
+			return 0, &Error{Kind: KindThrottled, Method: cl.method, Path: cl.path, RetryAfter: busy.wait,
+				Message: fmt.Sprintf("the client's rate limit (%g requests/s) is busy for %s", float64(c.limiter.Limit()), busy.wait.Round(time.Second))}
 		case err != nil && ctx.Err() != nil:
 			return 0, fmt.Errorf("acronis: %s %s: %w", cl.method, cl.path, err)
 		case err != nil:
@@ -235,10 +242,25 @@ func (c *Client) retryWait(e *Error, idempotent bool, attempt int, backoff *time
 	return 0, false
 }
 
-// exchange performs one HTTP exchange within the rate limit.
+// limiterBusy reports that the rate limit would only allow the call after the deadline.
+type limiterBusy struct{ wait time.Duration }
+
+func (l *limiterBusy) Error() string { return fmt.Sprintf("rate limit busy for %s", l.wait) }
+
+// exchange performs one HTTP exchange within the rate limit. When the limit
+// could not let the call through before ctx's deadline it fails at once with
+// *limiterBusy, so the work waits elsewhere instead of timing out in the queue.
 func (c *Client) exchange(ctx context.Context, method, target, token string, payload []byte) (int, http.Header, []byte, error) {
-	if err := c.limiter.Wait(ctx); err != nil {
-		return 0, nil, nil, fmt.Errorf("rate limit: %w", err)
+	r := c.limiter.Reserve()
+	if delay := r.Delay(); delay > 0 {
+		if deadline, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(deadline) {
+			r.Cancel()
+			return 0, nil, nil, &limiterBusy{wait: delay}
+		}
+		if err := sleep(ctx, delay); err != nil {
+			r.Cancel()
+			return 0, nil, nil, fmt.Errorf("rate limit: %w", err)
+		}
 	}
 	var body io.Reader
 	if payload != nil {
