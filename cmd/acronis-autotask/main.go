@@ -29,6 +29,7 @@ commands:
   sandbox   serve the Autotask and Acronis API sandboxes
   dev       everything in one process against a running Temporal dev server,
             with both sandboxes and demo data
+  bench     measure the whole system on N generated companies (--companies N)
   help      show this text and the environment variables
 `
 
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runSandbox(ctx, rest, stdout)
 	case "dev":
 		return runDev(ctx, rest, getenv, stdout)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return nil

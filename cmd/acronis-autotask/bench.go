@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/bench"
+	"github.com/acronis-autotask/acronis-autotask/internal/config"
+	"github.com/acronis-autotask/acronis-autotask/internal/settings"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+)
+
+// benchDatabaseURL is the PostgreSQL server where the benchmark creates (and
+// drops) its throwaway database, unless BENCH_DATABASE_URL says otherwise.
+const benchDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// runBench runs the whole system in this process on a generated data set and
+// reports cold provisioning, steady state, propagation, memory and histories.
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	o := bench.Options{}
+	var jsonOut, logPath string
+	fs.IntVar(&o.Companies, "companies", 1000, "Autotask companies to generate")
+	fs.IntVar(&o.Changes, "changes", 100, "contract unit changes for the propagation phase (0: skip)")
+	fs.IntVar(&o.Alerts, "alerts", 1000, "alerts for the alert → ticket phase (when the alert workflows run)")
+	fs.Uint64Var(&o.DataSeed, "seed", 1, "seed of the generated data set and of the random choices")
+	fs.DurationVar(&o.ColdTimeout, "cold-timeout", 25*time.Minute, "give up cold provisioning after this long (later phases are skipped)")
+	fs.DurationVar(&o.SettleMax, "settle", 3*time.Minute, "longest wait for provisioning traffic to stop before the steady-state window")
+	fs.DurationVar(&o.SteadyWindow, "steady", 3*time.Minute, "steady-state window; requests are extrapolated to an hour")
+	fs.DurationVar(&o.ChangeSpread, "spread", time.Minute, "spread the contract changes (and alerts) over this long")
+	fs.DurationVar(&o.PropagationTimeout, "propagation-timeout", 20*time.Minute, "a change not in Acronis this long after the last change counts as timed out")
+	fs.DurationVar(&o.AlertTimeout, "alert-timeout", 10*time.Minute, "an alert without a ticket this long after the last alert counts as timed out")
+	fs.StringVar(&jsonOut, "json", "", "also write the JSON summary to this file")
+	fs.StringVar(&logPath, "log", "", "application log file (default .data/bench-<companies>.log)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cli, err := bench.TemporalCLI(getenv)
+	if err != nil {
+		return err
+	}
+	o.TemporalCLI = cli
+	o.DatabaseBaseURL = benchDatabaseURL
+	if u := getenv("BENCH_DATABASE_URL"); u != "" {
+		o.DatabaseBaseURL = u
+	}
+	if logPath == "" {
+		logPath = filepath.Join(".data", fmt.Sprintf("bench-%d.log", o.Companies))
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	logs, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logs.Close()
+	fmt.Fprintf(stdout, "application log: %s\n", logPath)
+	o.Logs, o.Progress = logs, stdout
+	o.Command = "acronis-autotask bench " + strings.Join(args, " ")
+	o.Seed = seedBench
+	o.RunApp = func(ctx context.Context, getenv func(string) string, logs io.Writer) error {
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			return fmt.Errorf("configuration:\n%w", err)
+		}
+		return runApp(ctx, cfg, logs, roleServer|roleWorker, codecOptions{anonymous: true})
+	}
+
+	res, runErr := bench.Run(ctx, o)
+	if res == nil {
+		return runErr
+	}
+	if runErr != nil {
+		res.Error = runErr.Error()
+	}
+	bench.Print(stdout, res)
+	raw, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if jsonOut != "" {
+		if err := os.WriteFile(jsonOut, append(raw, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nJSON summary written to %s\n", jsonOut)
+	} else {
+		fmt.Fprintf(stdout, "\n%s\n", raw)
+	}
+	return runErr
+}
+
+// seedBench stores what `make dev` stores for the sandboxes (seedDemo, and
+// the alert mappings and ticket settings of seedDemoTickets) without the
+// demo's Litware mapping, which the generated data set does not have.
+func seedBench(ctx context.Context, st *store.Store) error {
+	if _, err := seedDemo(ctx, st); err != nil {
+		return err
+	}
+	actor := store.Actor{Name: "bench", Reason: "benchmark on the generated data set"}
+	for _, m := range demoAlertMappings() {
+		if _, err := st.UpsertAlertMapping(ctx, m, actor); err != nil {
+			return fmt.Errorf("seed alert mapping %s: %w", m.AlertType, err)
+		}
+	}
+	cur, err := st.CurrentSettings(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := settings.Decode(cur.Document)
+	if err != nil {
+		return err
+	}
+	s.Tickets = settings.Tickets{
+		Reopening: settings.ReopenWindow{Enabled: true, WithinDays: 7},
+		AutoClose: settings.AutoClose{Enabled: true, StatusID: ptr(int64(5))}, // Complete
+		SourceID:  ptr(int64(8)), NoteTypeID: ptr(int64(1)), NotePublishID: ptr(int64(1)),
+		DismissAlertOnComplete: true,
+	}
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if _, err := st.SaveSettings(ctx, doc, cur.Version, actor); err != nil {
+		return fmt.Errorf("seed ticket settings: %w", err)
+	}
+	return nil
+}
