@@ -94,7 +94,7 @@ func (a *Acronis) ProvisionTenant(ctx context.Context, in ProvisionInput) (Provi
 		return Provisioned{}, err
 	}
 	out := Provisioned{TenantID: t.ID, TenantCreated: created}
-	activity.RecordHeartbeat(ctx, "tenant "+t.ID)
+	activity.RecordHeartbeat(ctx, heartbeatTenantPrefix+t.ID)
 
 	if in.Settings.TwoFactor && t.MFAStatus != "enabled" {
 		if _, err := api.SetMFA(ctx, t.ID, true); err != nil {
@@ -149,6 +149,17 @@ func (a *Acronis) cyberProtection(ctx context.Context, api AcronisAPI) (string, 
 // attempt may have created it, and creates it otherwise.
 func (a *Acronis) ensureTenant(ctx context.Context, api AcronisAPI, in ProvisionInput, mayExist bool) (acronis.Tenant, bool, error) {
 	tag := InternalTag(in.CompanyID)
+	if id := heartbeatTenant(ctx); id != "" {
+		// An earlier attempt of this activity created or found the tenant: read
+		// it by id instead of listing every tenant of the partner.
+		t, err := api.GetTenant(ctx, id)
+		if err == nil && t.DeletedAt.IsZero() && t.InternalTag != nil && *t.InternalTag == tag {
+			return t, false, nil
+		}
+		if err != nil && !acronis.IsNotFound(err) {
+			return t, false, classify("read the tenant of an earlier attempt", err)
+		}
+	}
 	if mayExist {
 		t, found, err := findByTag(ctx, api, tag)
 		if err != nil {
@@ -190,6 +201,23 @@ func (a *Acronis) ensureTenant(ctx context.Context, api AcronisAPI, in Provision
 	a.audit(ctx, in.CompanyID, t.ID, auditTenantCreate, "automatic provisioning: the company has an active contract with mapped services", nil, map[string]any{"name": t.Name, "kind": t.Kind, "internal_tag": tag})
 	return t, true, nil
 }
+
+// heartbeatTenant is the tenant id an earlier attempt of this activity
+// heartbeated ("tenant <id>"), or "".
+func heartbeatTenant(ctx context.Context) string {
+	var detail string
+	if !activity.HasHeartbeatDetails(ctx) || activity.GetHeartbeatDetails(ctx, &detail) != nil {
+		return ""
+	}
+	id, ok := strings.CutPrefix(detail, heartbeatTenantPrefix)
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// heartbeatTenantPrefix starts ProvisionTenant's heartbeat once the tenant exists.
+const heartbeatTenantPrefix = "tenant "
 
 func findByTag(ctx context.Context, api AcronisAPI, tag string) (acronis.Tenant, bool, error) {
 	var found acronis.Tenant

@@ -87,6 +87,28 @@ func TestProvisionTenant_RetryFindsTheSameTenantUserAndEmail(t *testing.T) {
 	}
 }
 
+func TestProvisionTenant_RetryResumesFromTheHeartbeatedTenantWithoutListingTenants(t *testing.T) {
+	h := newAcronisHarness(t)
+	var first, second Provisioned
+	if err := h.exec(h.act.ProvisionTenant, provisionInput(), &first); err != nil {
+		t.Fatal(err)
+	}
+	lists := h.sb.RequestLog().Count("GET /api/2/tenants")
+	// A later attempt of the same activity gets the first attempt's heartbeat.
+	h.env.SetHeartbeatDetails(heartbeatTenantPrefix + first.TenantID)
+	in := provisionInput()
+	in.MayExist = true
+	if err := h.exec(h.act.ProvisionTenant, in, &second); err != nil {
+		t.Fatal(err)
+	}
+	if second.TenantID != first.TenantID || second.TenantCreated || second.AdminUserID != first.AdminUserID {
+		t.Fatalf("retry = %+v, first = %+v; want the same tenant and user, nothing created", second, first)
+	}
+	if n := h.sb.RequestLog().Count("GET /api/2/tenants") - lists; n != 0 {
+		t.Errorf("the retry listed the partner's tenants %d times; want a read by id", n)
+	}
+}
+
 func TestProvisionTenant_ForeignTenantOfTheSameNameIsNotDuplicated(t *testing.T) {
 	h := newAcronisHarness(t)
 	in := provisionInput()

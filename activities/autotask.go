@@ -67,22 +67,46 @@ func (a *Autotask) LoadCompanySnapshot(ctx context.Context, companyID int64) (Co
 	return snaps[0], nil
 }
 
-// PrimaryContact returns the company's active primary contact, or nil.
+// PrimaryContact returns the company's active primary contact, or nil. The
+// contract sync reads contacts in batches (CompanySnapshot.PrimaryContact);
+// this is for snapshots taken before it did.
 func (a *Autotask) PrimaryContact(ctx context.Context, companyID int64) (*Contact, error) {
 	c, err := a.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := autotask.QueryAll[autotask.Contact](ctx, c, autotask.NewQuery(
-		autotask.Eq("companyID", companyID), autotask.Eq("primaryContact", true), autotask.Eq("isActive", 1)).Limit(1))
+	contacts, err := primaryContacts(ctx, c, []int64{companyID})
 	if err != nil {
 		return nil, classify(fmt.Sprintf("read primary contact of company %d", companyID), err)
 	}
-	if len(contacts) == 0 {
-		return nil, nil
+	return contacts[companyID], nil
+}
+
+// primaryContacts reads the active primary contacts of companies, one request
+// per 200 companies (a company has at most one primary contact; the lowest id
+// wins if the data says otherwise).
+func primaryContacts(ctx context.Context, c *autotask.Client, companyIDs []int64) (map[int64]*Contact, error) {
+	out := make(map[int64]*Contact, len(companyIDs))
+	lowest := map[int64]int64{}
+	for batch := range slices.Chunk(companyIDs, idsPerQuery) {
+		q := autotask.NewQuery(autotask.In("companyID", batch...), autotask.Eq("primaryContact", true), autotask.Eq("isActive", 1)).
+			Fields("id", "companyID", "firstName", "lastName", "emailAddress")
+		err := autotask.QueryPages(ctx, c, q, func(page []autotask.Contact) error {
+			for _, p := range page {
+				id := int64(p.CompanyID)
+				if seen, ok := lowest[id]; ok && seen < p.ID {
+					continue
+				}
+				lowest[id] = p.ID
+				out[id] = &Contact{FirstName: p.FirstName, LastName: p.LastName, Email: p.EmailAddress}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	p := contacts[0]
-	return &Contact{FirstName: p.FirstName, LastName: p.LastName, Email: p.EmailAddress}, nil
+	return out, nil
 }
 
 // BuildSnapshots turns companies and their contracts into snapshots, reading
@@ -128,6 +152,10 @@ func BuildSnapshots(ctx context.Context, c *autotask.Client, companies []autotas
 	for _, k := range contracts {
 		byCompany[int64(k.CompanyID)] = append(byCompany[int64(k.CompanyID)], toContract(k, services[k.ID], bundles[k.ID]))
 	}
+	contacts, err := primaryContacts(ctx, c, keys(byCompany))
+	if err != nil {
+		return nil, err
+	}
 	out := make([]CompanySnapshot, 0, len(companies))
 	for _, co := range companies {
 		snap := CompanySnapshot{
@@ -136,6 +164,9 @@ func BuildSnapshots(ctx context.Context, c *autotask.Client, companies []autotas
 			Active:      co.IsActive == nil || *co.IsActive,
 			Contracts:   byCompany[co.ID],
 			ObservedAt:  now.UTC(),
+		}
+		if len(snap.Contracts) > 0 {
+			snap.PrimaryContact, snap.ContactKnown = contacts[co.ID], true
 		}
 		for _, k := range snap.Contracts {
 			for _, b := range k.Bundles {

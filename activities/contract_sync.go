@@ -30,7 +30,7 @@ type ContractSyncStore interface {
 	SaveUnitRows(ctx context.Context, kind string, rows []store.UnitRow, cycle int64) error
 	RemoveUnseenUnitRows(ctx context.Context, kind string, cycle int64) ([]store.UnitRow, error)
 	SnapshotFingerprints(ctx context.Context, companyIDs []int64) (map[int64]string, error)
-	SaveSnapshotFingerprint(ctx context.Context, companyID int64, fingerprint string, at time.Time) error
+	SaveSnapshotFingerprint(ctx context.Context, companyID int64, fingerprint string, contracts json.RawMessage, at time.Time) error
 }
 
 // ContractSync finds what changed in Autotask and tells the affected customers.
@@ -50,7 +50,8 @@ type ContractSync struct {
 	// HourlyLimit is Autotask's request budget per hour (default 10,000).
 	HourlyLimit int
 	// PollShare and ScanShare split the budget: change detection (a, b) and the
-	// full scan (c). Defaults 2.5% each, so a quiet system stays under 5%.
+	// full scan (c). Defaults 2.5% and 2%, so a quiet system stays under 5%
+	// with room for the alert sync's completed-ticket check.
 	PollShare, ScanShare float64
 	Now                  func() time.Time
 }
@@ -176,7 +177,7 @@ func (s *ContractSync) budget() (limit, poll, scan float64) {
 		poll = 0.025
 	}
 	if scan <= 0 {
-		scan = 0.025
+		scan = 0.02
 	}
 	return limit, limit * poll, limit * scan
 }
@@ -445,7 +446,11 @@ func (s *ContractSync) notify(ctx context.Context, c *autotask.Client, companies
 					return err
 				}
 				notified[i] = true
-				return s.Store.SaveSnapshotFingerprint(gctx, snap.CompanyID, fp, now)
+				contracts, err := json.Marshal(snap.Contracts)
+				if err != nil {
+					return fmt.Errorf("encode contracts of company %d: %w", snap.CompanyID, err)
+				}
+				return s.Store.SaveSnapshotFingerprint(gctx, snap.CompanyID, fp, contracts, now)
 			})
 		}
 		if err := g.Wait(); err != nil {
@@ -469,7 +474,7 @@ func SnapshotFingerprint(s CompanySnapshot) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func keys(m map[int64]bool) []int64 {
+func keys[V any](m map[int64]V) []int64 {
 	out := make([]int64, 0, len(m))
 	for k := range m {
 		out = append(out, k)

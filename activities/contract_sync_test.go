@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
@@ -109,7 +111,21 @@ func TestContractSync_FirstRunNotifiesEveryCompanyWithAContractOnce(t *testing.T
 	if res.CompaniesNotified != 9 {
 		t.Errorf("CompaniesNotified = %d, want 9", res.CompaniesNotified)
 	}
-
+	if !snap.ContactKnown || snap.PrimaryContact == nil || snap.PrimaryContact.Email != "anna.berg@contoso.example" {
+		t.Errorf("Contoso's primary contact = %+v (known %v), want Anna Berg read with the contracts", snap.PrimaryContact, snap.ContactKnown)
+	}
+	// One contacts query for all nine companies, not one per company.
+	if n := h.sb.RequestLog().Count("POST /ATServicesRest/v1.0/Contacts/query"); n != 1 {
+		t.Errorf("Contacts/query requests = %d, want 1", n)
+	}
+	raw, err := h.sync.Store.(*store.Store).CompanyContracts(context.Background(), 101)
+	if err != nil {
+		t.Fatalf("contracts recorded for company 101: %v", err)
+	}
+	var contracts []entitlement.Contract
+	if err := json.Unmarshal(raw, &contracts); err != nil || ActiveContract(contracts, h.now) != snap.Contracts[0].ID {
+		t.Errorf("recorded contracts %s: active contract = %d, want %d (%v)", raw, ActiveContract(contracts, h.now), snap.Contracts[0].ID, err)
+	}
 }
 
 func TestContractSync_QuietHourStaysWithinFivePercentOfTheBudget(t *testing.T) {

@@ -15,7 +15,24 @@ type CompanySnapshot struct {
 	Contracts   []entitlement.Contract `json:"contracts"`
 	// BundleServices expands the service bundles used by the contracts.
 	BundleServices map[int64][]int64 `json:"bundleServices,omitempty"`
-	ObservedAt     time.Time         `json:"observedAt"`
+	// PrimaryContact is the company's active primary contact, read in the same
+	// batch as the contracts so provisioning needs no Autotask request of its
+	// own; ContactKnown says it was read (nil then means the company has none).
+	PrimaryContact *Contact  `json:"primaryContact,omitempty"`
+	ContactKnown   bool      `json:"contactKnown,omitempty"`
+	ObservedAt     time.Time `json:"observedAt"`
+}
+
+// ActiveContract is the contract a company's tickets are billed to on day: the
+// lowest id among the Recurring Service contracts in force, or 0 when none is.
+func ActiveContract(contracts []entitlement.Contract, day time.Time) int64 {
+	var best int64
+	for _, k := range contracts {
+		if k.Covers(day) && (best == 0 || k.ID < best) {
+			best = k.ID
+		}
+	}
+	return best
 }
 
 // CustomerSettings are the integration settings a customer workflow acts on,

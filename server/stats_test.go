@@ -21,7 +21,7 @@ func seedStats(t *testing.T, st *store.Store) time.Time {
 	ctx := context.Background()
 	observed := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	for _, id := range []int64{101, 102, 103} {
-		if err := st.SaveSnapshotFingerprint(ctx, id, "fp", observed); err != nil {
+		if err := st.SaveSnapshotFingerprint(ctx, id, "fp", nil, observed); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -277,11 +277,17 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	if s.Plan.Settings.AccountsBasedOn == "primary_contact" {
 		// Read once and kept for retries: it is one Autotask request per customer
 		// (BENCHMARKS.md, finding 2). Workflows before this change re-read it.
-		if s.Contact != nil && workflow.GetVersion(ctx, "keep-primary-contact", workflow.DefaultVersion, 1) == 1 {
+		switch {
+		case s.Contact != nil && workflow.GetVersion(ctx, "keep-primary-contact", workflow.DefaultVersion, 1) == 1:
 			in.Contact = s.Contact
-		} else if err := c.exec(ctx, "read primary contact", activities.AutotaskActs.PrimaryContact, s.CompanyID).Get(ctx, &in.Contact); err != nil {
-			c.fail(ctx, "read primary contact", err)
-			return false
+		case s.Snapshot != nil && s.Snapshot.ContactKnown && workflow.GetVersion(ctx, "contact-from-snapshot", workflow.DefaultVersion, 1) == 1:
+			// The contract sync reads contacts in batches of 200 companies.
+			in.Contact = s.Snapshot.PrimaryContact
+		default:
+			if err := c.exec(ctx, "read primary contact", activities.AutotaskActs.PrimaryContact, s.CompanyID).Get(ctx, &in.Contact); err != nil {
+				c.fail(ctx, "read primary contact", err)
+				return false
+			}
 		}
 		s.Contact = in.Contact
 	}

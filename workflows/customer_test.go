@@ -30,25 +30,27 @@ var day = 24 * time.Hour
 // world is the fake Acronis, Autotask and store behind the activities: it
 // records every call so tests assert what the workflow did, not how.
 type world struct {
-	mu          sync.Mutex
-	settings    activities.CustomerSettings
-	mapping     string // store mapping
-	quotas      []map[string]string
-	provisioned int
-	enabled     bool
-	deleted     bool
-	disabledAt  time.Time
-	deletedAt   time.Time
-	enabledN    int
-	failApply   int // fail ApplyQuotas this many more times
-	nameTaken   bool
-	selfService map[string]bool
-	snapshot    activities.CompanySnapshot
-	audits      []string
-	states      []string // phases recorded in the store
-	inAcronis   map[string]float64
-	setUnits    []activities.SetUnitsInput
-	now         func() time.Time
+	mu            sync.Mutex
+	settings      activities.CustomerSettings
+	mapping       string // store mapping
+	quotas        []map[string]string
+	provisioned   int
+	provisionIn   []activities.ProvisionInput
+	failProvision int // fail ProvisionTenant this many more times
+	enabled       bool
+	deleted       bool
+	disabledAt    time.Time
+	deletedAt     time.Time
+	enabledN      int
+	failApply     int // fail ApplyQuotas this many more times
+	nameTaken     bool
+	selfService   map[string]bool
+	snapshot      activities.CompanySnapshot
+	audits        []string
+	states        []string // phases recorded in the store
+	inAcronis     map[string]float64
+	setUnits      []activities.SetUnitsInput
+	now           func() time.Time
 }
 
 func newWorld() *world {
@@ -87,6 +89,11 @@ func (w *world) provision(_ context.Context, in activities.ProvisionInput) (acti
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.provisioned++
+	w.provisionIn = append(w.provisionIn, in)
+	if w.failProvision > 0 {
+		w.failProvision--
+		return activities.Provisioned{}, temporal.NewNonRetryableApplicationError("acronis: server error", "Server", nil)
+	}
 	if w.nameTaken {
 		return activities.Provisioned{}, temporal.NewNonRetryableApplicationError(`a tenant named "Contoso Ltd" already exists in Acronis`, activities.ErrTypeNameTaken, nil)
 	}
@@ -288,6 +295,35 @@ func (s *CustomerSuite) TestProvisionsAutomaticallyAndAppliesPrepaidQuotas() {
 	s.Contains(s.world.states, "active", "the store follows the workflow's phase")
 	s.Equal(tenantAuto, s.world.mapping)
 	s.Equal("25", s.world.lastQuota())
+}
+
+func (s *CustomerSuite) TestPrimaryContactComesFromTheSnapshotWithoutAnAutotaskRead() {
+	s.world.settings.AccountsBasedOn = "primary_contact"
+	contact := &activities.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "ada@contoso.example"}
+	s.at(time.Minute, func() {
+		snap := snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))
+		snap.PrimaryContact, snap.ContactKnown = contact, true
+		s.signal(snap)
+	})
+	s.run(time.Hour)
+	s.Require().Len(s.world.provisionIn, 1)
+	s.Equal(contact, s.world.provisionIn[0].Contact)
+	// No expectation is registered for AutotaskActs.PrimaryContact: calling it fails the workflow test.
+	s.Equal(tenantAuto, s.world.mapping)
+}
+
+func (s *CustomerSuite) TestPrimaryContactIsReadOnceWhenTheSnapshotLacksIt() {
+	s.world.settings.AccountsBasedOn = "primary_contact"
+	s.world.failProvision = 1 // the retry must reuse the contact, not read it again
+	reads := 0
+	contact := &activities.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "ada@contoso.example"}
+	s.env.OnActivity(activities.AutotaskActs.PrimaryContact, mock.Anything, mock.Anything).Return(
+		func(context.Context, int64) (*activities.Contact, error) { reads++; return contact, nil })
+	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))) })
+	s.run(time.Hour)
+	s.Equal(1, reads, "primary contact reads")
+	s.Require().Len(s.world.provisionIn, 2, "a failed attempt and its retry")
+	s.Equal(contact, s.world.provisionIn[1].Contact)
 }
 
 func (s *CustomerSuite) TestForeignTenantOfTheSameNameWaitsForAManualMappingWithoutRetrying() {

@@ -73,7 +73,7 @@ func runApp(ctx context.Context, cfg config.Config, stdout io.Writer, r role, co
 			newRegistry,
 			openStore,
 			func(st *store.Store, cfg config.Config, log *slog.Logger) *connections.Provider {
-				return connections.New(st, connections.FromEnvironment(cfg), log)
+				return connections.New(st, connections.FromEnvironment(cfg), log, connections.AcronisRate(cfg.AcronisRequestsPerSecond))
 			},
 			func(c client.Client, cfg config.Config) workflows.Customers {
 				return workflows.Customers{Client: c, TaskQueue: cfg.TaskQueue}

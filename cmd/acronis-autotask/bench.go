@@ -39,6 +39,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&o.ChangeSpread, "spread", time.Minute, "spread the contract changes (and alerts) over this long")
 	fs.DurationVar(&o.PropagationTimeout, "propagation-timeout", 20*time.Minute, "a change not in Acronis this long after the last change counts as timed out")
 	fs.DurationVar(&o.AlertTimeout, "alert-timeout", 10*time.Minute, "an alert without a ticket this long after the last alert counts as timed out")
+	fs.Float64Var(&o.AcronisRate, "acronis-rps", 100, "the Acronis client's request rate (ACRONIS_REQUESTS_PER_SECOND); the sandbox's limit is 100")
 	fs.StringVar(&jsonOut, "json", "", "also write the JSON summary to this file")
 	fs.StringVar(&logPath, "log", "", "application log file (default .data/bench-<companies>.log)")
 	if err := fs.Parse(args); err != nil {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,9 @@ type Options struct {
 	// PropagationTimeout is how long changes may take before they count as lost.
 	PropagationTimeout time.Duration
 	AlertTimeout       time.Duration
+	// AcronisRate is the Acronis client's request rate (ACRONIS_REQUESTS_PER_SECOND);
+	// the sandbox answers 429 above 100 requests/s, the stand-in for a vendor limit.
+	AcronisRate float64
 	// DatabaseBaseURL is the server where the throwaway database is created.
 	DatabaseBaseURL string
 	// TemporalCLI is the path of the Temporal CLI.
@@ -290,6 +294,9 @@ func (e *env) run(ctx context.Context) error {
 		"ACRONIS_BASE_URL":          "http://" + acAddr,
 		"ACRONIS_CLIENT_ID":         e.ac.ClientID(),
 		"ACRONIS_CLIENT_SECRET":     e.ac.ClientSecret(),
+	}
+	if o.AcronisRate > 0 {
+		vars["ACRONIS_REQUESTS_PER_SECOND"] = strconv.FormatFloat(o.AcronisRate, 'f', -1, 64)
 	}
 	appCtx, stopApp := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
@@ -56,6 +57,9 @@ type Config struct {
 	AcronisBaseURL          string
 	AcronisClientID         string
 	AcronisClientSecret     string
+	// AcronisRequestsPerSecond is the client's own request rate: Acronis
+	// publishes no limit, so it is the operator's to raise or lower.
+	AcronisRequestsPerSecond float64
 }
 
 // Getenv is os.Getenv's shape, injected so tests never touch the real environment.
@@ -77,6 +81,7 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"ACRONIS_BASE_URL", "", "Acronis data-center URL"},
 	{"ACRONIS_CLIENT_ID", "", "Acronis API client id"},
 	{"ACRONIS_CLIENT_SECRET", "", "Acronis API client secret"},
+	{"ACRONIS_REQUESTS_PER_SECOND", "20", "requests per second the Acronis client sends at most (Acronis publishes no limit)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
 
@@ -114,6 +119,11 @@ func Load(getenv Getenv) (Config, error) {
 		AcronisClientSecret:     get("ACRONIS_CLIENT_SECRET"),
 	}
 
+	if rps, err := strconv.ParseFloat(get("ACRONIS_REQUESTS_PER_SECOND"), 64); err != nil || rps <= 0 || rps > 1000 {
+		bad("ACRONIS_REQUESTS_PER_SECOND", "must be a number above 0 and at most 1000, got %q", get("ACRONIS_REQUESTS_PER_SECOND"))
+	} else {
+		c.AcronisRequestsPerSecond = rps
+	}
 	if c.DatabaseURL == "" {
 		bad("DATABASE_URL", "is required")
 	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

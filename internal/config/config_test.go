@@ -28,6 +28,9 @@ func TestLoad_DefaultsFromSpec(t *testing.T) {
 	if len(c.Tokens) != 2 || c.Tokens[1].Role != RoleReadOnly {
 		t.Fatalf("tokens = %+v", c.Tokens)
 	}
+	if c.AcronisRequestsPerSecond != 20 {
+		t.Fatalf("AcronisRequestsPerSecond = %v; want 20", c.AcronisRequestsPerSecond)
+	}
 }
 
 func TestLoad_NamesEveryBadVariable(t *testing.T) {
@@ -38,11 +41,12 @@ func TestLoad_NamesEveryBadVariable(t *testing.T) {
 	e["API_TOKENS"] = "ops:root:0123456789abcdef0123"
 	e["AUTOTASK_BASE_URL"] = "ftp://x"
 	e["LOG_LEVEL"] = "loud"
+	e["ACRONIS_REQUESTS_PER_SECOND"] = "0"
 	_, err := Load(env(e))
 	if err == nil {
 		t.Fatal("Load succeeded; want errors")
 	}
-	for _, name := range []string{"DATABASE_URL", "SECRETS_KEY", "TEMPORAL_ADDRESS", "API_TOKENS", "AUTOTASK_BASE_URL", "LOG_LEVEL"} {
+	for _, name := range []string{"DATABASE_URL", "SECRETS_KEY", "TEMPORAL_ADDRESS", "API_TOKENS", "AUTOTASK_BASE_URL", "LOG_LEVEL", "ACRONIS_REQUESTS_PER_SECOND"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}

@@ -40,18 +40,31 @@ type Provider struct {
 	env    map[string]store.Credential
 	logger *slog.Logger
 
+	// acronisRate is the Acronis client's requests per second (0: the client's default).
+	acronisRate float64
+
 	mu       sync.Mutex
 	autotask *autotask.Client
 	acronis  *acronis.Client
 	keys     map[string]string
 }
 
+// Option adjusts a Provider.
+type Option func(*Provider)
+
+// AcronisRate sets the Acronis client's own request rate (requests per second).
+func AcronisRate(perSecond float64) Option { return func(p *Provider) { p.acronisRate = perSecond } }
+
 // New returns a provider over the store with the environment as fallback.
-func New(st CredentialReader, env map[string]store.Credential, logger *slog.Logger) *Provider {
+func New(st CredentialReader, env map[string]store.Credential, logger *slog.Logger, opts ...Option) *Provider {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Provider{store: st, env: env, logger: logger, keys: map[string]string{}}
+	p := &Provider{store: st, env: env, logger: logger, keys: map[string]string{}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 // FromEnvironment are the credentials the AUTOTASK_* and ACRONIS_* variables give.
@@ -117,7 +130,11 @@ func (p *Provider) Acronis(ctx context.Context) (*acronis.Client, error) {
 	if p.acronis != nil && p.keys[Acronis] == key {
 		return p.acronis, nil
 	}
-	c, err := acronis.New(ctx, AcronisConfig(cred, p.logger))
+	cfg := AcronisConfig(cred, p.logger)
+	if p.acronisRate > 0 {
+		cfg.RequestsPerSecond, cfg.Burst = p.acronisRate, max(1, int(2*p.acronisRate))
+	}
+	c, err := acronis.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Acronis: %w", err)
 	}

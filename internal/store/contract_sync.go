@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -99,11 +100,28 @@ func (s *Store) SnapshotFingerprints(ctx context.Context, companyIDs []int64) (m
 	return out, wrap("read snapshot fingerprints", rows.Err())
 }
 
-// SaveSnapshotFingerprint records that a company's snapshot was delivered.
-func (s *Store) SaveSnapshotFingerprint(ctx context.Context, companyID int64, fingerprint string, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO company_snapshots (company_id, fingerprint, observed_at) VALUES ($1, $2, $3)
-		ON CONFLICT (company_id) DO UPDATE SET fingerprint = excluded.fingerprint, observed_at = excluded.observed_at`, companyID, fingerprint, at)
+// SaveSnapshotFingerprint records that a company's snapshot was delivered,
+// with its contracts (JSON) for CompanyContracts.
+func (s *Store) SaveSnapshotFingerprint(ctx context.Context, companyID int64, fingerprint string, contracts json.RawMessage, at time.Time) error {
+	var doc any
+	if len(contracts) > 0 {
+		doc = contracts
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO company_snapshots (company_id, fingerprint, contracts, observed_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (company_id) DO UPDATE SET fingerprint = excluded.fingerprint, contracts = excluded.contracts, observed_at = excluded.observed_at`,
+		companyID, fingerprint, doc, at)
 	return wrap(fmt.Sprintf("save snapshot fingerprint of company %d", companyID), err)
+}
+
+// CompanyContracts returns the contracts (JSON) of the company's last
+// delivered snapshot, or ErrNotFound when the contract sync has recorded none.
+func (s *Store) CompanyContracts(ctx context.Context, companyID int64) (json.RawMessage, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT contracts FROM company_snapshots WHERE company_id = $1 AND contracts IS NOT NULL`, companyID).Scan(&raw)
+	if err != nil {
+		return nil, wrap(fmt.Sprintf("read contracts of company %d", companyID), err)
+	}
+	return raw, nil
 }
 
 func nullTime(t time.Time) any {

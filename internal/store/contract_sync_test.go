@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -47,10 +48,18 @@ func TestSnapshotFingerprints_Upsert(t *testing.T) {
 	ctx := testContext(t)
 	st := testenv.MustOpenDB(t)
 	now := time.Now().UTC()
-	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 101, "aaa", now))
-	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 101, "bbb", now))
-	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 102, "ccc", now))
+	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 101, "aaa", json.RawMessage(`[{"id":1}]`), now))
+	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 101, "bbb", json.RawMessage(`[{"id":2}]`), now))
+	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 102, "ccc", nil, now))
 	got, err := st.SnapshotFingerprints(ctx, []int64{101, 102, 103})
 	require.NoError(t, err)
 	assert.Equal(t, map[int64]string{101: "bbb", 102: "ccc"}, got)
+
+	contracts, err := st.CompanyContracts(ctx, 101)
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"id":2}]`, string(contracts), "the newest snapshot's contracts")
+	_, err = st.CompanyContracts(ctx, 102)
+	assert.ErrorIs(t, err, store.ErrNotFound, "a snapshot saved without contracts")
+	_, err = st.CompanyContracts(ctx, 103)
+	assert.ErrorIs(t, err, store.ErrNotFound, "a company the sync never saw")
 }

@@ -156,7 +156,7 @@ func fillEveryTable(t *testing.T, st *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, st.SaveUnitRows(ctx, store.UnitRowService, []store.UnitRow{{ID: 1, ContractID: 2, ItemID: 3, Units: 4}}, 1))
-	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 101, "fp", time.Now()))
+	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 101, "fp", nil, time.Now()))
 	_, err := st.SaveSettings(ctx, json.RawMessage(`{"billingEnabled": true}`), 0, admin)
 	require.NoError(t, err)
 	_, err = st.UpsertServiceMapping(ctx, store.ServiceMapping{ApplicationID: "app", OfferingItem: "pw_base_servers",

@@ -29,7 +29,7 @@ func TestStats_CountsCustomersTicketsUsageAndLastSyncTimes(t *testing.T) {
 	st := testenv.MustOpenDB(t)
 	observed := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	for i, id := range []int64{101, 102, 103} {
-		if err := st.SaveSnapshotFingerprint(ctx, id, "fp", observed.Add(time.Duration(i)*time.Hour)); err != nil {
+		if err := st.SaveSnapshotFingerprint(ctx, id, "fp", nil, observed.Add(time.Duration(i)*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
