@@ -13,6 +13,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -34,13 +35,19 @@ type AlertsStore interface {
 	Cursor(ctx context.Context, name string) (store.SyncCursor, error)
 	SetCursor(ctx context.Context, name string, value json.RawMessage) error
 	OpenOrJoinAlertTicket(ctx context.Context, t store.AlertTicket) (store.AlertTicket, bool, error)
+	MarkAlertTicketCreateAttempt(ctx context.Context, id int64) (store.AlertTicket, error)
 	SetAlertTicketID(ctx context.Context, id, ticketID int64) (store.AlertTicket, error)
 	RecordAlertOccurrence(ctx context.Context, id int64) (store.AlertTicket, error)
 	CloseAlertTicket(ctx context.Context, id int64, at time.Time) (store.AlertTicket, error)
 	ReopenAlertTicket(ctx context.Context, id int64, at time.Time) (store.AlertTicket, error)
 	AlertTicket(ctx context.Context, id int64) (store.AlertTicket, error)
 	LatestAlertTicket(ctx context.Context, alertID string) (store.AlertTicket, error)
-	ListAlertTickets(ctx context.Context, f store.AlertTicketFilter) ([]store.AlertTicket, error)
+	OldestOpenAlertTicket(ctx context.Context) (time.Time, error)
+	OpenAlertTicketsByTicketID(ctx context.Context, ticketIDs []int64) ([]store.AlertTicket, error)
+	MarkAlertTicketCompletionReported(ctx context.Context, id int64, completedAt time.Time) error
+	// CompanyContracts is the JSON of the []entitlement.Contract the contract
+	// sync last saw for the company, or ErrNotFound.
+	CompanyContracts(ctx context.Context, companyID int64) (json.RawMessage, error)
 }
 
 // AlertNotifier delivers alert events and ticket completions to the alert
@@ -60,7 +67,22 @@ type Alerts struct {
 	Day time.Duration
 	// PageSize is the alert page size (default 100).
 	PageSize int
+	// TicketCheckInterval is the least time between two checks for tickets
+	// completed in Autotask (default DefaultTicketCheckInterval); a "sync
+	// now" checks at once.
+	TicketCheckInterval time.Duration
+	// Now is the clock (default time.Now); tests move it.
+	Now func() time.Time
 }
+
+// DefaultTicketCheckInterval spaces the completed-ticket checks: one request
+// per check is 30 requests an hour, 0.3 % of Autotask's 10,000, whatever the
+// number of open tickets.
+const DefaultTicketCheckInterval = 2 * time.Minute
+
+// completedOverlap is how far before the last check the next one looks:
+// the worker's and Autotask's clocks and commits are not exact.
+const completedOverlap = 5 * time.Minute
 
 // AlertActs names the alert activities for workflow code.
 var AlertActs *Alerts
@@ -157,6 +179,13 @@ type AlertNoteInput struct {
 type AlertCursor struct {
 	UpdatedAfter time.Time `json:"updatedAfter,omitzero"`
 	Loaded       bool      `json:"loaded"`
+	// TicketsCheckedAt is when Autotask was last asked for completed alert
+	// tickets (the worker's clock when the check began); the next check
+	// asks for completions since then, less an overlap.
+	TicketsCheckedAt time.Time `json:"ticketsCheckedAt,omitzero"`
+	// CheckTickets asks this run to check for completed tickets even within
+	// TicketCheckInterval (a "sync now"); the result's cursor has it off.
+	CheckTickets bool `json:"checkTickets,omitempty"`
 }
 
 // AlertSyncResult reports one alert sync run.
@@ -178,6 +207,20 @@ func (a *Alerts) settings(ctx context.Context) (settings.Settings, error) {
 		return settings.Settings{}, classify("read settings", err)
 	}
 	return settings.Decode(v.Document)
+}
+
+func (a *Alerts) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (a *Alerts) ticketCheckInterval() time.Duration {
+	if a.TicketCheckInterval > 0 {
+		return a.TicketCheckInterval
+	}
+	return DefaultTicketCheckInterval
 }
 
 func (a *Alerts) day() time.Duration {
@@ -204,9 +247,12 @@ func (a *Alerts) AlertSettings(ctx context.Context) (AlertTicketSettings, error)
 // SyncAlerts reads the alerts changed since the cursor (dismissed ones
 // included), adds a default mapping for unknown types, and
 // hands each alert of a mapped customer whose type makes tickets to its
-// workflow. It then tells the workflows of tickets completed in Autotask.
+// workflow. It then tells the workflows of tickets completed in Autotask,
+// at most once per TicketCheckInterval unless cur.CheckTickets.
 func (a *Alerts) SyncAlerts(ctx context.Context, cur AlertCursor) (AlertSyncResult, error) {
 	res := AlertSyncResult{}
+	force := cur.CheckTickets
+	cur.CheckTickets = false
 	s, err := a.settings(ctx)
 	if err != nil {
 		return res, err
@@ -219,11 +265,12 @@ func (a *Alerts) SyncAlerts(ctx context.Context, cur AlertCursor) (AlertSyncResu
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return res, classify("read the alert cursor", err)
 		}
-		cur.Loaded = true
+		cur.Loaded, cur.CheckTickets = true, false
 	}
 	var done AlertCursor
 	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &done) == nil && done.UpdatedAfter.After(cur.UpdatedAfter) {
 		cur = done // resume after the pages an earlier attempt finished
+		cur.CheckTickets = false
 	}
 	api, err := a.Acronis(ctx)
 	if err != nil {
@@ -290,53 +337,110 @@ func (a *Alerts) SyncAlerts(ctx context.Context, cur AlertCursor) (AlertSyncResu
 		}
 		q = acronis.AlertQuery{Limit: limit, After: page.Paging.Cursors.After}
 	}
-	res.Cursor = cur
-	n, err := a.findCompletedTickets(ctx)
+	n, checked, err := a.findCompletedTickets(ctx, &cur, force)
 	if err != nil {
 		return res, err
 	}
-	res.TicketsComplete = n
+	if checked {
+		raw, _ := json.Marshal(cur)
+		if err := a.Store.SetCursor(ctx, AlertCursorName, raw); err != nil {
+			return res, classify("save the alert cursor", err)
+		}
+	}
+	res.Cursor, res.TicketsComplete = cur, n
 	return res, nil
 }
 
 // findCompletedTickets tells the workflows of open alert tickets that a
-// technician completed in Autotask (status Complete).
-func (a *Alerts) findCompletedTickets(ctx context.Context) (int, error) {
-	open, err := a.Store.ListAlertTickets(ctx, store.AlertTicketFilter{State: store.TicketOpen, Limit: 1000})
+// technician completed in Autotask (status Complete). It asks Autotask at most
+// once per TicketCheckInterval (unless force), and only for the tickets
+// completed since the last check, less an overlap, instead of for the open
+// tickets by id: one request per check (per 500 completions in the window)
+// whatever the number of open tickets, none when no ticket is open. A
+// completion is reported once: its time is recorded on the row, and a row
+// the workflow has closed no longer matches. It reports whether it checked.
+func (a *Alerts) findCompletedTickets(ctx context.Context, cur *AlertCursor, force bool) (int, bool, error) {
+	now := a.now()
+	if !force && !cur.TicketsCheckedAt.IsZero() && now.Before(cur.TicketsCheckedAt.Add(a.ticketCheckInterval())) {
+		return 0, false, nil
+	}
+	oldest, err := a.Store.OldestOpenAlertTicket(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		// No open ticket: nothing to ask. A ticket opened later is covered by the next check's window.
+		cur.TicketsCheckedAt = now
+		return 0, true, nil
+	}
 	if err != nil {
-		return 0, classify("list open alert tickets", err)
+		return 0, false, classify("read the open alert tickets", err)
 	}
-	owner := map[int64]string{}
-	var ids []int64
-	for _, t := range open {
-		if t.TicketID != nil {
-			owner[*t.TicketID] = t.AlertID
-			ids = append(ids, *t.TicketID)
-		}
+	// No completion before the oldest open ticket was opened can concern an open ticket,
+	// so a first check (or one after a long outage) looks no further back than that.
+	since := cur.TicketsCheckedAt
+	if oldest.After(since) {
+		since = oldest
 	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
+	since = since.Add(-completedOverlap)
 	c, err := a.Autotask(ctx)
 	if err != nil {
-		return 0, err
+		return 0, false, err
+	}
+	done, err := autotask.QueryAll[autotask.Ticket](ctx, c, completedTicketsQuery(since))
+	if err != nil {
+		return 0, false, classify("read completed alert tickets", err)
+	}
+	completed := make(map[int64]autotask.Ticket, len(done))
+	ids := make([]int64, 0, len(done))
+	for _, t := range done {
+		completed[t.ID] = t
+		ids = append(ids, t.ID)
+	}
+	open, err := a.Store.OpenAlertTicketsByTicketID(ctx, ids)
+	if err != nil {
+		return 0, false, classify("match completed tickets to alert tickets", err)
 	}
 	n := 0
-	for start := 0; start < len(ids); start += idsPerQuery {
-		chunk := ids[start:min(start+idsPerQuery, len(ids))]
-		done, err := autotask.QueryAll[autotask.Ticket](ctx, c, autotask.NewQuery(
-			autotask.In("id", chunk...), autotask.Eq("status", TicketStatusComplete)))
-		if err != nil {
-			return n, classify("read completed alert tickets", err)
+	for _, row := range open {
+		t := completed[*row.TicketID]
+		at := completionTime(t)
+		if row.CompletionReported != nil && row.CompletionReported.Equal(at) {
+			continue // reported by an earlier check; the workflow has not closed the row yet
 		}
-		for _, t := range done {
-			if err := a.Notifier.NotifyTicketCompleted(ctx, owner[t.ID], t.ID); err != nil {
-				return n, fmt.Errorf("tell alert %s its ticket was completed: %w", owner[t.ID], err)
-			}
-			n++
+		// Reported, then recorded: a crash in between reports it again, which the workflow ignores.
+		if err := a.Notifier.NotifyTicketCompleted(ctx, row.AlertID, t.ID); err != nil {
+			return n, false, fmt.Errorf("tell alert %s its ticket was completed: %w", row.AlertID, err)
 		}
+		if err := a.Store.MarkAlertTicketCompletionReported(ctx, row.ID, at); err != nil {
+			return n, false, classify(fmt.Sprintf("record the completion of ticket %d reported", t.ID), err)
+		}
+		n++
 	}
-	return n, nil
+	cur.TicketsCheckedAt = now
+	return n, true, nil
+}
+
+// completedTicketsQuery asks for the tickets with an external id (every alert
+// ticket has one) completed or touched since since. Both dates are asked
+// for because Autotask does not document whether completedDate is cleared on a
+// re-open and set again on the next completion; a completion is an activity.
+func completedTicketsQuery(since time.Time) autotask.Query {
+	at := autotask.NewTime(since)
+	return autotask.NewQuery(
+		autotask.Eq("status", TicketStatusComplete),
+		autotask.Exist("externalID"),
+		autotask.Or(autotask.Gt("completedDate", at), autotask.Gt("lastActivityDate", at)),
+	).Fields("id", "externalID", "status", "completedDate", "lastActivityDate")
+}
+
+// completionTime identifies one completion of a ticket: its completedDate,
+// else its last activity.
+func completionTime(t autotask.Ticket) time.Time {
+	switch {
+	case t.CompletedDate != nil:
+		return t.CompletedDate.UTC()
+	case t.LastActivityDate != nil:
+		return t.LastActivityDate.UTC()
+	}
+	return time.Time{}
 }
 
 // observe turns an Acronis alert into an event, with the company mapped to its tenant.
@@ -451,32 +555,51 @@ func (a *Alerts) AlertOpenOrJoin(ctx context.Context, ev AlertEvent) (AlertOpenR
 }
 
 // AlertCreateTicket creates the Autotask ticket of a reserved generation and
-// records it. It looks the ticket up by external id first, so a retry after a
-// lost answer or a dead worker finds the ticket instead of creating another.
+// records it. A first attempt sends only the create (one request when the
+// contract sync knows the company's contracts). The create is counted on the
+// row before it is sent, so an attempt that follows a lost answer or a dead
+// worker looks the ticket up by external id first and never creates another.
 func (a *Alerts) AlertCreateTicket(ctx context.Context, in AlertTicketInput) (AlertTicketRef, error) {
 	if in.Ref.TicketID != 0 {
 		return in.Ref, nil
+	}
+	row, err := a.Store.AlertTicket(ctx, in.Ref.RowID)
+	if err != nil {
+		return in.Ref, classify("read the ticket of alert "+in.Event.AlertID, err)
+	}
+	if row.TicketID != nil {
+		return refOf(row), nil // recorded by an earlier attempt
 	}
 	c, err := a.Autotask(ctx)
 	if err != nil {
 		return in.Ref, err
 	}
-	existing, err := c.FindTicketByExternalID(ctx, in.Ref.ExternalID)
-	var ticketID int64
-	switch {
-	case err == nil:
-		ticketID = existing.ID
-	case autotask.IsNotFound(err):
-		t, err := a.buildTicket(ctx, c, in)
-		if err != nil {
-			return in.Ref, err
+	if row.CreateAttempts > 0 {
+		// An earlier attempt sent a create: Autotask may have applied it.
+		existing, err := c.FindTicketByExternalID(ctx, row.ExternalID)
+		switch {
+		case err == nil:
+			return a.recordTicket(ctx, in, existing.ID)
+		case !autotask.IsNotFound(err):
+			return in.Ref, classify("look up the ticket of alert "+in.Event.AlertID, err)
 		}
-		if ticketID, err = c.CreateTicket(ctx, t); err != nil {
-			return in.Ref, classify("create the ticket of alert "+in.Event.AlertID, err)
-		}
-	default:
-		return in.Ref, classify("look up the ticket of alert "+in.Event.AlertID, err)
 	}
+	t, err := a.buildTicket(ctx, c, in)
+	if err != nil {
+		return in.Ref, err
+	}
+	// Counted before the create is sent: from here on every attempt looks the ticket up first.
+	if _, err := a.Store.MarkAlertTicketCreateAttempt(ctx, row.ID); err != nil {
+		return in.Ref, classify("count the ticket create of alert "+in.Event.AlertID, err)
+	}
+	ticketID, err := c.CreateTicket(ctx, t)
+	if err != nil {
+		return in.Ref, classify("create the ticket of alert "+in.Event.AlertID, err)
+	}
+	return a.recordTicket(ctx, in, ticketID)
+}
+
+func (a *Alerts) recordTicket(ctx context.Context, in AlertTicketInput, ticketID int64) (AlertTicketRef, error) {
 	activity.RecordHeartbeat(ctx, ticketID)
 	saved, err := a.Store.SetAlertTicketID(ctx, in.Ref.RowID, ticketID)
 	if err != nil {
@@ -507,7 +630,7 @@ func (a *Alerts) buildTicket(ctx context.Context, c *autotask.Client, in AlertTi
 		t.Priority = 2 // Autotask requires a priority; Medium is the usual default
 	}
 	if s.BillingEnabled {
-		id, err := a.activeContract(ctx, c, in.Event.CompanyID)
+		id, err := a.companyContract(ctx, c, in.Event.CompanyID)
 		if err != nil {
 			return autotask.Ticket{}, err
 		}
@@ -516,8 +639,27 @@ func (a *Alerts) buildTicket(ctx context.Context, c *autotask.Client, in AlertTi
 	return t, nil
 }
 
+// companyContract is the contract an alert ticket of the company is billed
+// to: taken from the contracts the contract sync last saw for the company (no
+// Autotask request), or asked of Autotask when the sync has not recorded the
+// company yet.
+func (a *Alerts) companyContract(ctx context.Context, c *autotask.Client, companyID int64) (int64, error) {
+	raw, err := a.Store.CompanyContracts(ctx, companyID)
+	switch {
+	case err == nil:
+		var cs []entitlement.Contract
+		if err := json.Unmarshal(raw, &cs); err == nil {
+			return ActiveContract(cs, a.now()), nil
+		}
+		activity.GetLogger(ctx).Warn("unreadable contracts of the company in the store; asking Autotask", "company", companyID, "error", err)
+	case !errors.Is(err, store.ErrNotFound):
+		return 0, classify(fmt.Sprintf("read contracts of company %d", companyID), err)
+	}
+	return a.activeContract(ctx, c, companyID)
+}
+
 // activeContract is the company's Recurring Service contract in force today
-// (the lowest id when several are), or 0.
+// (the lowest id when several are), or 0, read from Autotask.
 func (a *Alerts) activeContract(ctx context.Context, c *autotask.Client, companyID int64) (int64, error) {
 	cs, err := autotask.QueryAll[autotask.Contract](ctx, c, autotask.NewQuery(
 		autotask.Eq("companyID", companyID), autotask.Eq("contractType", contractTypeRecurringService),

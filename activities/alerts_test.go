@@ -3,12 +3,14 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
@@ -64,6 +67,10 @@ type alertHarness struct {
 	notes *alertNotes
 	env   *testsuite.TestActivityEnvironment
 	lose  *loseAnswers
+	// clock is the activities' clock, and the Autotask sandbox's less atLag
+	// (nanoseconds; Postgres keeps its own clock).
+	clock *usageClock
+	atLag *atomic.Int64
 }
 
 // loseAnswers applies the next Times POSTs to exactly Path but answers 502,
@@ -103,7 +110,8 @@ func (l *loseAnswers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func newAlertHarness(t *testing.T, change func(*settings.Settings)) *alertHarness {
 	t.Helper()
 	ctx := context.Background()
-	at, err := atsandbox.New(atsandbox.Options{Dataset: "demo"})
+	clock, lag := &usageClock{t: time.Now().UTC()}, &atomic.Int64{}
+	at, err := atsandbox.New(atsandbox.Options{Dataset: "demo", Now: func() time.Time { return clock.Now().Add(-time.Duration(lag.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,11 +152,11 @@ func newAlertHarness(t *testing.T, change func(*settings.Settings)) *alertHarnes
 		Status: alertsPtr[int64](8), QueueID: alertsPtr[int64](8), IssueType: alertsPtr[int64](10), SubIssueType: alertsPtr[int64](101), TicketType: alertsPtr[int64](5)}, actor); err != nil {
 		t.Fatal(err)
 	}
-	h := &alertHarness{t: t, at: at, ac: ac, atc: atc, st: st, notes: &alertNotes{}, lose: lose}
+	h := &alertHarness{t: t, at: at, ac: ac, atc: atc, st: st, notes: &alertNotes{}, lose: lose, clock: clock, atLag: lag}
 	h.acts = &Alerts{
 		Acronis:  func(context.Context) (AlertsAcronis, error) { return acc, nil },
 		Autotask: func(context.Context) (*autotask.Client, error) { return atc, nil },
-		Store:    st, Notifier: h.notes, Day: time.Second, PageSize: 2,
+		Store:    st, Notifier: h.notes, Day: time.Second, PageSize: 2, Now: clock.Now,
 	}
 	var suite testsuite.WorkflowTestSuite
 	h.env = suite.NewTestActivityEnvironment()
@@ -266,12 +274,24 @@ func TestAlertCreateTicket_LostAnswerIsFoundByExternalIDNotDuplicated(t *testing
 	before := h.at.TicketCount()
 	// The first create is applied in Autotask but its answer never arrives.
 	h.lose.arm("/ATServicesRest/V1.0/Tickets", 1)
-	if _, err := h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err == nil {
-		t.Fatal("the first attempt succeeded; the fault was not injected")
+	reqs := h.autotaskRequests(func() {
+		if _, err := h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err == nil {
+			t.Fatal("the first attempt succeeded; the fault was not injected")
+		}
+	})
+	// The contract sync has not recorded Litware: its contract is read from Autotask.
+	if want := map[string]int{queryContractEndpoint: 1, createTicketEndpoint: 1}; !reflect.DeepEqual(reqs, want) {
+		t.Errorf("first attempt's Autotask requests = %v, want %v", reqs, want)
 	}
-	got, err := h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev})
-	if err != nil {
-		t.Fatalf("retry: %v", err)
+	var got AlertTicketRef
+	reqs = h.autotaskRequests(func() {
+		var err error
+		if got, err = h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+	})
+	if want := map[string]int{queryTicketsEndpoint: 1}; !reflect.DeepEqual(reqs, want) {
+		t.Errorf("retry's Autotask requests = %v, want %v: the look-up finds the ticket", reqs, want)
 	}
 	if n := h.at.TicketCount() - before; n != 1 {
 		t.Fatalf("tickets created = %d, want 1", n)
@@ -333,12 +353,12 @@ func TestAlertTickets_CloseReopenAndCompletionAgainstTheSandbox(t *testing.T) {
 		t.Errorf("after re-open: status %d, recorded %+v; want the mapping's status 8, open, 2 occurrences", tk.Status, reopened)
 	}
 
-	// A technician completes it in Autotask: the next sync tells the alert's workflow.
+	// A technician completes it in Autotask: the next sync that checks (here a "sync now") tells the alert's workflow.
 	done := TicketStatusComplete
 	if err := h.atc.UpdateTicket(context.Background(), autotask.TicketUpdate{ID: ref.TicketID, Status: &done}); err != nil {
 		t.Fatal(err)
 	}
-	if res := h.sync(AlertCursor{}); res.TicketsComplete != 1 || !slices.Equal(h.notes.completed, []int64{ref.TicketID}) {
+	if res := h.sync(AlertCursor{CheckTickets: true}); res.TicketsComplete != 1 || !slices.Equal(h.notes.completed, []int64{ref.TicketID}) {
 		t.Errorf("completed = %v (%d), want ticket %d", h.notes.completed, res.TicketsComplete, ref.TicketID)
 	}
 	if err := func() error { _, err := h.env.ExecuteActivity(h.acts.AlertDismiss, ev.AlertID); return err }(); err != nil {
@@ -398,5 +418,265 @@ func TestOpenOrJoinAlertTicket_ConcurrentFirstSightingsOpenOneTicketPerGroup(t *
 	rows, _ := st.ListAlertTickets(ctx, store.AlertTicketFilter{State: store.TicketOpen})
 	if opened != 1 || len(rows) != 1 || rows[0].Occurrences != n {
 		t.Errorf("opened %d, open rows %d (occurrences %v); want 1 ticket counting %d alerts", opened, len(rows), rows, n)
+	}
+}
+
+// autotaskRequests runs fn and returns the Autotask requests it sent, per endpoint.
+func (h *alertHarness) autotaskRequests(fn func()) map[string]int {
+	h.t.Helper()
+	before := map[string]int{}
+	for _, e := range h.at.RequestLog().Snapshot() {
+		before[e.Endpoint] = e.Count
+	}
+	fn()
+	out := map[string]int{}
+	for _, e := range h.at.RequestLog().Snapshot() {
+		if d := e.Count - before[e.Endpoint]; d > 0 {
+			out[e.Endpoint] = d
+		}
+	}
+	return out
+}
+
+const (
+	createTicketEndpoint  = "POST /ATServicesRest/v1.0/Tickets"
+	queryTicketsEndpoint  = "POST /ATServicesRest/v1.0/Tickets/query"
+	queryContractEndpoint = "POST /ATServicesRest/v1.0/Contracts/query"
+)
+
+// knowContracts records the company's demo contract as the contract sync
+// does, so alert tickets take the contract from Postgres.
+func (h *alertHarness) knowContracts(companyID int64) int64 {
+	h.t.Helper()
+	k, ok := h.at.Contract(atsandbox.DemoContractID(companyID))
+	if !ok {
+		h.t.Fatalf("company %d has no demo contract", companyID)
+	}
+	raw, _ := json.Marshal([]entitlement.Contract{{ID: k.ID, Recurring: true, Active: true, Start: k.StartDate.Time, End: k.EndDate.Time}})
+	if err := h.st.SaveSnapshotFingerprint(context.Background(), companyID, "fp", raw, time.Now()); err != nil {
+		h.t.Fatal(err)
+	}
+	return k.ID
+}
+
+func TestAlertCreateTicket_FirstAttemptIsOneRequestWhenTheContractIsKnown(t *testing.T) {
+	h := newAlertHarness(t, nil)
+	ev := h.event()
+	contract := h.knowContracts(litwareCompany)
+	ref := h.open(ev)
+	var got AlertTicketRef
+	reqs := h.autotaskRequests(func() {
+		var err error
+		if got, err = h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if want := map[string]int{createTicketEndpoint: 1}; !reflect.DeepEqual(reqs, want) {
+		t.Errorf("Autotask requests = %v, want %v: no look-up before the first create, no contract query", reqs, want)
+	}
+	tk, ok := h.at.Ticket(got.TicketID)
+	if !ok || tk.ContractID != int(contract) || tk.ExternalID != ev.AlertID {
+		t.Errorf("ticket = %+v, want contract %d and external id %s", tk, contract, ev.AlertID)
+	}
+	row, _ := h.st.AlertTicket(context.Background(), ref.RowID)
+	if row.CreateAttempts != 1 || row.TicketID == nil || *row.TicketID != got.TicketID {
+		t.Errorf("row = %d attempts, ticket %v; want 1 attempt and ticket %d", row.CreateAttempts, row.TicketID, got.TicketID)
+	}
+	// A retry with the workflow's stale ref (the answer to the workflow was lost) finds the ticket in Postgres.
+	reqs = h.autotaskRequests(func() {
+		again, err := h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev})
+		if err != nil || again.TicketID != got.TicketID {
+			t.Errorf("retry = %+v, %v; want ticket %d", again, err, got.TicketID)
+		}
+	})
+	if len(reqs) != 0 || h.at.TicketCount() != 1 {
+		t.Errorf("retry sent %v and left %d tickets; want no request and 1 ticket", reqs, h.at.TicketCount())
+	}
+}
+
+func TestAlertCreateTicket_AttemptAfterADeadWorkerLooksUpThenCreatesOnce(t *testing.T) {
+	h := newAlertHarness(t, nil)
+	ctx := context.Background()
+	ev := h.event()
+	h.knowContracts(litwareCompany)
+	ref := h.open(ev)
+	// The worker counted the create and died before sending it.
+	if _, err := h.st.MarkAlertTicketCreateAttempt(ctx, ref.RowID); err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.autotaskRequests(func() {
+		if _, err := h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if want := map[string]int{queryTicketsEndpoint: 1, createTicketEndpoint: 1}; !reflect.DeepEqual(reqs, want) {
+		t.Errorf("Autotask requests = %v, want %v: a look-up (nothing found), then the create", reqs, want)
+	}
+	if n := len(h.at.TicketsByExternalID(ev.AlertID)); n != 1 {
+		t.Errorf("tickets with the alert id = %d, want 1", n)
+	}
+}
+
+// openTickets gives n alerts of Litware an open row with a real Autotask ticket.
+func (h *alertHarness) openTickets(n int) []int64 {
+	h.t.Helper()
+	ctx := context.Background()
+	var ids []int64
+	for i := range n {
+		row, err := h.st.OpenAlertTicket(ctx, store.AlertTicket{AlertID: fmt.Sprintf("open-%03d", i), CompanyID: litwareCompany,
+			TenantID: acsandbox.LitwareID, AlertType: "BackupFailed", Resource: fmt.Sprint(i)})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		id, err := h.atc.CreateTicket(ctx, autotask.Ticket{CompanyID: litwareCompany, Title: "alert " + row.AlertID, Status: TicketStatusNew,
+			Priority: 2, ExternalID: row.ExternalID})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if _, err := h.st.SetAlertTicketID(ctx, row.ID, id); err != nil {
+			h.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// complete is a technician completing tickets in Autotask.
+func (h *alertHarness) complete(ids ...int64) {
+	h.t.Helper()
+	done := TicketStatusComplete
+	for _, id := range ids {
+		if err := h.atc.UpdateTicket(context.Background(), autotask.TicketUpdate{ID: id, Status: &done}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+func (h *alertHarness) advance(d time.Duration) { h.clock.Set(h.clock.Now().Add(d)) }
+
+// checkRun runs one alert sync and returns its result and Autotask's ticket queries.
+func (h *alertHarness) checkRun(cur AlertCursor) (AlertSyncResult, int) {
+	h.t.Helper()
+	var res AlertSyncResult
+	reqs := h.autotaskRequests(func() { res = h.sync(cur) })
+	for ep := range reqs {
+		if ep != queryTicketsEndpoint {
+			h.t.Errorf("the alert sync sent %v to Autotask, want ticket queries only", reqs)
+		}
+	}
+	return res, reqs[queryTicketsEndpoint]
+}
+
+func (h *alertHarness) takeCompleted() []int64 {
+	h.notes.mu.Lock()
+	defer h.notes.mu.Unlock()
+	out := h.notes.completed
+	h.notes.completed = nil
+	slices.Sort(out)
+	return out
+}
+
+func TestFindCompletedTickets_OneRequestPerIntervalWhateverTheOpenTickets(t *testing.T) {
+	h := newAlertHarness(t, nil)
+	// No open ticket: nothing to ask Autotask.
+	res, n := h.checkRun(AlertCursor{})
+	if n != 0 || res.Cursor.TicketsCheckedAt.IsZero() {
+		t.Fatalf("with no open ticket: %d requests, checked at %v; want none, and the check recorded", n, res.Cursor.TicketsCheckedAt)
+	}
+	ids := h.openTickets(300)
+	h.advance(DefaultTicketCheckInterval)
+	if res, n = h.checkRun(res.Cursor); n != 1 || res.TicketsComplete != 0 {
+		t.Fatalf("300 open tickets, none completed: %d requests, %d completed; want 1 request (the old check sent 2)", n, res.TicketsComplete)
+	}
+
+	h.complete(ids[7], ids[250])
+	h.advance(30 * time.Second)
+	if res, n = h.checkRun(res.Cursor); n != 0 || res.TicketsComplete != 0 {
+		t.Errorf("inside the interval: %d requests, %d completed; want the check skipped", n, res.TicketsComplete)
+	}
+	h.advance(DefaultTicketCheckInterval - 30*time.Second)
+	if res, n = h.checkRun(res.Cursor); n != 1 || res.TicketsComplete != 2 {
+		t.Errorf("after the interval: %d requests, %d completed; want 1 request finding 2", n, res.TicketsComplete)
+	}
+	if got, want := h.takeCompleted(), []int64{ids[7], ids[250]}; !slices.Equal(got, want) {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+	// The workflows have not closed their rows yet and the overlap sees the completions again: not reported twice.
+	h.advance(DefaultTicketCheckInterval)
+	if res, n = h.checkRun(res.Cursor); n != 1 || res.TicketsComplete != 0 || len(h.takeCompleted()) != 0 {
+		t.Errorf("next check: %d requests, %d completed; want 1 request reporting nothing again", n, res.TicketsComplete)
+	}
+	// "Sync now" checks inside the interval.
+	h.advance(time.Second)
+	cur := res.Cursor
+	cur.CheckTickets = true
+	if res, n = h.checkRun(cur); n != 1 || res.Cursor.CheckTickets {
+		t.Errorf("sync now: %d requests, cursor %+v; want 1 request and the request cleared", n, res.Cursor)
+	}
+	// An hour of runs at the 30-second sync interval costs at most one request per check interval.
+	cur = res.Cursor
+	reqs := h.autotaskRequests(func() {
+		for range 120 {
+			h.advance(30 * time.Second)
+			if _, _, err := h.acts.findCompletedTickets(context.Background(), &cur, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if total, limit := reqs[queryTicketsEndpoint], int(time.Hour/DefaultTicketCheckInterval); len(reqs) != 1 || total > limit {
+		t.Errorf("an hour of checks sent %v, want at most %d ticket queries (0.3 %% of 10,000)", reqs, limit)
+	}
+}
+
+func TestFindCompletedTickets_CompletionWhileTheWorkerWasDownIsFound(t *testing.T) {
+	h := newAlertHarness(t, nil)
+	ids := h.openTickets(3)
+	if _, n := h.checkRun(AlertCursor{}); n != 1 {
+		t.Fatalf("first check: %d requests, want 1", n)
+	}
+	// The worker stops; a technician completes a ticket; the worker is back hours later with a new workflow.
+	h.advance(time.Minute)
+	h.complete(ids[1])
+	h.advance(6 * time.Hour)
+	res, n := h.checkRun(AlertCursor{})
+	if n != 1 || res.TicketsComplete != 1 || !slices.Equal(h.takeCompleted(), []int64{ids[1]}) {
+		t.Errorf("after the outage: %d requests, %d completed; want 1 request finding ticket %d", n, res.TicketsComplete, ids[1])
+	}
+}
+
+func TestFindCompletedTickets_OverlapCoversAutotasksClockBehindTheWorkers(t *testing.T) {
+	h := newAlertHarness(t, nil)
+	ids := h.openTickets(2)
+	h.atLag.Store(int64(3 * time.Minute))
+	res, _ := h.checkRun(AlertCursor{})
+	// Completed after that check, but stamped 2.5 minutes before it by Autotask's clock.
+	h.advance(30 * time.Second)
+	h.complete(ids[0])
+	h.advance(DefaultTicketCheckInterval)
+	if res, _ = h.checkRun(res.Cursor); res.TicketsComplete != 1 || !slices.Equal(h.takeCompleted(), []int64{ids[0]}) {
+		t.Errorf("completed = %d, want ticket %d", res.TicketsComplete, ids[0])
+	}
+}
+
+func TestFindCompletedTickets_ReopenedAndCompletedAgainIsReportedAgain(t *testing.T) {
+	h := newAlertHarness(t, nil)
+	ids := h.openTickets(1)
+	h.complete(ids[0])
+	res, _ := h.checkRun(AlertCursor{CheckTickets: true})
+	if res.TicketsComplete != 1 {
+		t.Fatalf("completed = %d, want 1", res.TicketsComplete)
+	}
+	h.takeCompleted()
+	// A technician re-opens and completes it again before the alert's workflow closed its row: a new completion.
+	h.advance(time.Second)
+	status := TicketStatusNew
+	if err := h.atc.UpdateTicket(context.Background(), autotask.TicketUpdate{ID: ids[0], Status: &status}); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(time.Second)
+	h.complete(ids[0])
+	res, _ = h.checkRun(AlertCursor{CheckTickets: true})
+	if res.TicketsComplete != 1 || !slices.Equal(h.takeCompleted(), ids) {
+		t.Errorf("completed = %d, want the second completion reported", res.TicketsComplete)
 	}
 }

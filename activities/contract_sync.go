@@ -50,8 +50,8 @@ type ContractSync struct {
 	// HourlyLimit is Autotask's request budget per hour (default 10,000).
 	HourlyLimit int
 	// PollShare and ScanShare split the budget: change detection (a, b) and the
-	// full scan (c). Defaults 2.5% and 2%, so a quiet system stays under 5%
-	// with room for the alert sync's completed-ticket check.
+	// full scan (c). Defaults 2.5% and 1.8%, so a quiet system stays under 5%
+	// with room for the alert sync's completed-ticket check (0.3%).
 	PollShare, ScanShare float64
 	Now                  func() time.Time
 }
@@ -73,21 +73,28 @@ type SyncCursor struct {
 	// ScanCredit accumulates the scan budget (in requests) between runs.
 	ScanCredit float64   `json:"scanCredit"`
 	LastRun    time.Time `json:"lastRun"`
+	// LastPoll is when (a) and (b) last ran: runs in between only scan, so
+	// scan pages are spread evenly instead of bunched at each poll.
+	LastPoll time.Time `json:"lastPoll,omitzero"`
+	// PollNow makes the next run poll whatever the interval ("sync now").
+	PollNow bool `json:"pollNow,omitempty"`
 }
 
 // SyncResult reports one run: what changed, what it cost, when to run next.
 type SyncResult struct {
-	Cursor            SyncCursor    `json:"cursor"`
-	ChangedContracts  int           `json:"changedContracts"`
-	ChangedUnitRows   int           `json:"changedUnitRows"`
-	ScannedUnitRows   int           `json:"scannedUnitRows"`
-	CompaniesRead     int           `json:"companiesRead"`
-	CompaniesNotified int           `json:"companiesNotified"`
-	Requests          int64         `json:"requests"`
-	CycleCompleted    bool          `json:"cycleCompleted"`
-	CreatedPAYGField  bool          `json:"createdPaygField,omitempty"`
-	LastCycle         time.Duration `json:"lastCycle,omitempty"`
-	NextRunIn         time.Duration `json:"nextRunIn"`
+	Cursor            SyncCursor `json:"cursor"`
+	ChangedContracts  int        `json:"changedContracts"`
+	ChangedUnitRows   int        `json:"changedUnitRows"`
+	ScannedUnitRows   int        `json:"scannedUnitRows"`
+	CompaniesRead     int        `json:"companiesRead"`
+	CompaniesNotified int        `json:"companiesNotified"`
+	Requests          int64      `json:"requests"`
+	CycleCompleted    bool       `json:"cycleCompleted"`
+	// Polled says the run looked for changed contracts and new unit rows.
+	Polled           bool          `json:"polled,omitempty"`
+	CreatedPAYGField bool          `json:"createdPaygField,omitempty"`
+	LastCycle        time.Duration `json:"lastCycle,omitempty"`
+	NextRunIn        time.Duration `json:"nextRunIn"`
 }
 
 const (
@@ -110,6 +117,7 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 	before := c.Stats().Requests
 	now := s.now()
 	res := SyncResult{}
+	pollEvery := s.interval(ctx)
 	if !cur.PAYGFieldReady {
 		created, err := s.ensurePAYGField(ctx, c)
 		if err != nil {
@@ -132,19 +140,24 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 			}
 		}
 		cur.Initialized = true
+		cur.LastPoll = now
 	} else {
-		if err := s.readContracts(ctx, c, cur.ContractsSince.Add(-contractsOverlap), now, &cur, companies, &res); err != nil {
-			return res, err
-		}
-		for k := range unitKinds {
-			if err := s.newRows(ctx, c, k, &cur, contracts, &res); err != nil {
+		if cur.PollNow || !now.Before(cur.LastPoll.Add(pollEvery-time.Second)) {
+			if err := s.readContracts(ctx, c, cur.ContractsSince.Add(-contractsOverlap), now, &cur, companies, &res); err != nil {
 				return res, err
 			}
+			for k := range unitKinds {
+				if err := s.newRows(ctx, c, k, &cur, contracts, &res); err != nil {
+					return res, err
+				}
+			}
+			cur.LastPoll, res.Polled = now, true
 		}
 		if err := s.scan(ctx, c, now, &cur, contracts, &res); err != nil {
 			return res, err
 		}
 	}
+	cur.PollNow = false
 	activity.RecordHeartbeat(ctx, "change detection done")
 
 	if err := s.companiesOf(ctx, c, contracts, companies); err != nil {
@@ -156,8 +169,21 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 	cur.LastRun = now
 	res.Cursor = cur
 	res.Requests = c.Stats().Requests - before
-	res.NextRunIn = s.interval(ctx)
+	res.NextRunIn = s.nextRun(now, cur, pollEvery)
 	return res, nil
+}
+
+// minRunSpacing keeps scan-only runs from following each other too closely.
+const minRunSpacing = 5 * time.Second
+
+// nextRun is when the next poll is due or the scan has earned its next page,
+// whichever comes first.
+func (s *ContractSync) nextRun(now time.Time, cur SyncCursor, pollEvery time.Duration) time.Duration {
+	next := cur.LastPoll.Add(pollEvery).Sub(now)
+	if _, _, perHour := s.budget(); perHour > 0 && cur.ScanCredit < 1 {
+		next = min(next, time.Duration((1-cur.ScanCredit)/perHour*float64(time.Hour)))
+	}
+	return max(next, minRunSpacing)
 }
 
 func (s *ContractSync) now() time.Time {
@@ -177,13 +203,14 @@ func (s *ContractSync) budget() (limit, poll, scan float64) {
 		poll = 0.025
 	}
 	if scan <= 0 {
-		scan = 0.02
+		scan = 0.018
 	}
 	return limit, limit * poll, limit * scan
 }
 
-// interval is the settings' sync interval, stretched if polling that often
-// would spend more than the poll share of the hourly budget.
+// interval is how often (a) and (b) run: the settings' sync interval,
+// stretched if polling that often would spend more than the poll share of the
+// hourly budget.
 func (s *ContractSync) interval(ctx context.Context) time.Duration {
 	every := 30 * time.Second
 	if v, err := s.Store.CurrentSettings(ctx); err == nil {
@@ -265,12 +292,17 @@ func (s *ContractSync) scan(ctx context.Context, c *autotask.Client, now time.Ti
 	}
 	cur.ScanCredit = math.Min(cur.ScanCredit, maxScanPages)
 	for pages := 0; cur.ScanCredit >= 1 && pages < maxScanPages; pages++ {
-		cur.ScanCredit--
 		kind := cur.ScanKind
-		done := false
-		err := s.scanRows(ctx, c, kind, cur, contracts, res, 1)
-		if errors.Is(err, errScanKindDone) {
-			done, err = true, nil
+		done := true
+		var err error
+		// A kind with no rows ever seen has nothing to re-read: (b) finds its first rows.
+		if cur.MaxUnitID[kind] > 0 {
+			cur.ScanCredit--
+			done = false
+			err = s.scanRows(ctx, c, kind, cur, contracts, res, 1)
+			if errors.Is(err, errScanKindDone) {
+				done, err = true, nil
+			}
 		}
 		if err != nil {
 			return err

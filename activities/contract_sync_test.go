@@ -133,11 +133,25 @@ func TestContractSync_QuietHourStaysWithinFivePercentOfTheBudget(t *testing.T) {
 	res := h.run(0)
 	h.notes.take()
 	var requests int64
-	var rounds int
+	var rounds, polls int
+	contractQueries := h.sb.RequestLog().Count("POST /ATServicesRest/v1.0/Contracts/query")
 	for elapsed := time.Duration(0); elapsed < time.Hour; elapsed += res.NextRunIn {
 		res = h.run(res.NextRunIn)
 		requests += res.Requests
 		rounds++
+		if res.Polled {
+			polls++
+		}
+	}
+	// Polls every 43 s (3 requests each within the 2.5% poll share); scan pages between them.
+	if polls < 80 || polls > 86 {
+		t.Errorf("%d polls in an hour, want about 84 (one per 43 s)", polls)
+	}
+	if n := h.sb.RequestLog().Count("POST /ATServicesRest/v1.0/Contracts/query") - contractQueries; n != polls {
+		t.Errorf("%d contract queries for %d polls: scan-only runs must not poll", n, polls)
+	}
+	if rounds <= polls {
+		t.Errorf("%d runs for %d polls: the scan's pages should run between polls", rounds, polls)
 	}
 	if got := h.notes.take(); len(got) != 0 {
 		t.Fatalf("quiet hour notified companies %v", keysOf(got))

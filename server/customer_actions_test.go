@@ -13,12 +13,12 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/mocks"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
+	appworker "github.com/acronis-autotask/acronis-autotask/worker"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
@@ -32,16 +32,18 @@ func withTemporal(t *testing.T) *apiHarness {
 	dev := testenv.StartTemporal(t, client.Options{Logger: quiet}, workflows.SearchAttributes())
 	c := dev.Client()
 	const queue = "server-test"
-	w := worker.New(c, queue, worker.Options{WorkflowPanicPolicy: worker.FailWorkflow})
-	w.RegisterWorkflow(workflows.CustomerWorkflow)
 	acr := &activities.Acronis{Client: func(ctx context.Context) (activities.AcronisAPI, error) { return h.vendors.Acronis(ctx) }, Store: h.store}
-	w.RegisterActivity(acr)
-	w.RegisterActivity(&activities.Autotask{Client: func(ctx context.Context) (*autotask.Client, error) { return h.vendors.Autotask(ctx) }})
-	w.RegisterActivity(&activities.Store{DB: h.store, Catalog: acr.Catalog, Day: 24 * time.Hour})
-	if err := w.Start(); err != nil {
-		t.Fatalf("start worker: %v", err)
+	acts := []any{
+		acr,
+		&activities.Autotask{Client: func(ctx context.Context) (*autotask.Client, error) { return h.vendors.Autotask(ctx) }},
+		&activities.Store{DB: h.store, Catalog: acr.Catalog, Day: 24 * time.Hour},
 	}
-	t.Cleanup(w.Stop)
+	for _, w := range appworker.Pools(c, queue, []any{workflows.CustomerWorkflow}, acts) {
+		if err := w.Start(); err != nil {
+			t.Fatalf("start worker: %v", err)
+		}
+		t.Cleanup(w.Stop)
+	}
 	h.srv.deps.Customers = workflows.Customers{Client: c, TaskQueue: queue}
 	return h
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -26,10 +27,19 @@ func (*heartbeats) InterceptActivity(ctx context.Context, next interceptor.Activ
 
 type heartbeatActivity struct {
 	interceptor.ActivityInboundInterceptorBase
+	details *detailsKeeper
+}
+
+// Init wraps the activity's outbound calls to remember its own heartbeat
+// details: a periodic heartbeat re-sends them, because an empty one would
+// replace them and a retry would lose where the attempt got to.
+func (h *heartbeatActivity) Init(outbound interceptor.ActivityOutboundInterceptor) error {
+	h.details = &detailsKeeper{ActivityOutboundInterceptorBase: interceptor.ActivityOutboundInterceptorBase{Next: outbound}}
+	return h.Next.Init(h.details)
 }
 
 func (h *heartbeatActivity) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
-	if activity.GetInfo(ctx).HeartbeatTimeout <= 0 {
+	if activity.GetInfo(ctx).HeartbeatTimeout <= 0 || h.details == nil {
 		return h.Next.ExecuteActivity(ctx, in)
 	}
 	done := make(chan struct{})
@@ -44,9 +54,30 @@ func (h *heartbeatActivity) ExecuteActivity(ctx context.Context, in *interceptor
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx)
+				h.details.resend(ctx)
 			}
 		}
 	}()
 	return h.Next.ExecuteActivity(ctx, in)
+}
+
+// detailsKeeper remembers the details of the activity's last own heartbeat.
+type detailsKeeper struct {
+	interceptor.ActivityOutboundInterceptorBase
+	mu   sync.Mutex
+	last []any
+}
+
+func (d *detailsKeeper) RecordHeartbeat(ctx context.Context, details ...any) {
+	d.mu.Lock()
+	d.last = details
+	d.mu.Unlock()
+	d.Next.RecordHeartbeat(ctx, details...)
+}
+
+func (d *detailsKeeper) resend(ctx context.Context) {
+	d.mu.Lock()
+	last := d.last
+	d.mu.Unlock()
+	d.Next.RecordHeartbeat(ctx, last...)
 }

@@ -2,9 +2,11 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
@@ -63,5 +65,54 @@ func TestHeartbeats_KeepALongActivityAliveWithoutItsOwnHeartbeats(t *testing.T) 
 	// Without it the same activity times out: the test would catch a no-op interceptor.
 	if _, err := runSlow(t, nil); err == nil {
 		t.Fatal("without the interceptor the activity survived its heartbeat timeout")
+	}
+}
+
+// resumingActivity heartbeats where it got to, outlives a few periodic
+// heartbeats, and fails its first attempt; the retry reports what it resumed from.
+func resumingActivity(ctx context.Context) (string, error) {
+	if activity.HasHeartbeatDetails(ctx) {
+		var step string
+		if err := activity.GetHeartbeatDetails(ctx, &step); err != nil {
+			return "", err
+		}
+		return "resumed from " + step, nil
+	}
+	activity.RecordHeartbeat(ctx, "tenant 42")
+	time.Sleep(2*heartbeatEvery + time.Second)
+	return "", errors.New("first attempt fails after the periodic heartbeats")
+}
+
+func resumingWorkflow(ctx workflow.Context) (string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    4 * heartbeatEvery,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2, InitialInterval: time.Second},
+	})
+	var out string
+	err := workflow.ExecuteActivity(ctx, resumingActivity).Get(ctx, &out)
+	return out, err
+}
+
+func TestHeartbeats_KeepTheActivitysOwnDetailsForItsRetry(t *testing.T) {
+	srv := testenv.StartTemporal(t, client.Options{}, workflows.SearchAttributes())
+	c := srv.Client()
+	w := worker.New(c, "heartbeat-details", worker.Options{Interceptors: []interceptor.WorkerInterceptor{&heartbeats{}}})
+	w.RegisterWorkflow(resumingWorkflow)
+	w.RegisterActivity(resumingActivity)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "heartbeat-details"}, resumingWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	if err := run.Get(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out != "resumed from tenant 42" {
+		t.Fatalf("retry = %q; want it to resume from the first attempt's own heartbeat", out)
 	}
 }

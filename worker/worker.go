@@ -50,9 +50,21 @@ func NewClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (client.Cli
 	return c, nil
 }
 
-// maxConcurrentActivities bounds the activities one worker runs at once: about
-// what the Acronis client's 20 requests/s serve well within a 2-minute timeout.
-const maxConcurrentActivities = 50
+// Activities a worker runs at once, per pool. Activities wait in their task
+// queue, where no timeout runs, rather than in a vendor's rate limiter inside
+// their StartToClose (BENCHMARKS.md, finding 1); each vendor has its own pool
+// so a backlog on one API never holds the slots of the other (finding 6).
+const (
+	// Workflow-queue activities: the store, and the syncs that page through both APIs.
+	maxConcurrentActivities = 50
+	// Acronis: about 8 requests per provisioning; 40 × 8 requests at the
+	// default 20 requests/s is 16 s of queueing, well inside a 2-minute timeout.
+	maxConcurrentAcronis = 40
+	// Autotask: past its burst the hourly budget serves 2.5 requests/s, and
+	// Autotask allows 3 concurrent requests per endpoint; 20 activities of 1–3
+	// requests each wait at most about 25 s.
+	maxConcurrentAutotask = 20
+)
 
 // Registrations is what a worker registers; the fx graph fills it from the
 // activities the process builds.
@@ -63,33 +75,68 @@ type Registrations struct {
 }
 
 // NewWorker registers everything and ties Start/Stop to the fx lifecycle (not
-// worker.Run, which would compete with fx for the interrupt signal).
+// worker.Run, which would compete with fx for the interrupt signal). The
+// returned worker polls the workflow queue; two more poll the vendor queues
+// (workflows.AcronisQueueSuffix, AutotaskQueueSuffix). Every pool registers
+// every activity, so an activity scheduled on any queue, by any version of
+// the workflows, finds a worker.
 func NewWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, reg Registrations, log *slog.Logger) worker.Worker {
-	w := worker.New(c, cfg.TaskQueue, worker.Options{
-		// A non-determinism bug fails the run visibly instead of retrying forever.
-		WorkflowPanicPolicy: worker.FailWorkflow,
-		Interceptors:        []interceptor.WorkerInterceptor{&heartbeats{}},
-		// Activities wait in the task queue, where no timeout runs, rather than
-		// in the vendors' rate limiters inside their StartToClose (BENCHMARKS.md, finding 1).
-		MaxConcurrentActivityExecutionSize: maxConcurrentActivities,
-	})
-	for _, wf := range reg.Workflows {
-		w.RegisterWorkflow(wf)
-	}
-	for _, a := range reg.Activities {
-		w.RegisterActivity(a)
-	}
+	pools := Pools(c, cfg.TaskQueue, reg.Workflows, reg.Activities)
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 				// Temporal Cloud and locked-down clusters refuse this; operators register them instead.
 				log.Warn("could not register search attributes; register them with `temporal operator search-attribute create`", "error", err.Error())
 			}
-			return w.Start()
+			for i, w := range pools {
+				if err := w.Start(); err != nil {
+					for _, started := range pools[:i] {
+						started.Stop()
+					}
+					return fmt.Errorf("start worker pool %d: %w", i, err)
+				}
+			}
+			return nil
 		},
-		OnStop: func(context.Context) error { w.Stop(); return nil },
+		OnStop: func(context.Context) error {
+			for _, w := range pools {
+				w.Stop()
+			}
+			return nil
+		},
 	})
-	return w
+	return pools[0]
+}
+
+// Pools builds the worker of the workflow queue (first) and one worker per
+// vendor queue; each registers every activity.
+func Pools(c client.Client, queue string, wfs, acts []any) []worker.Worker {
+	main := worker.New(c, queue, worker.Options{
+		// A non-determinism bug fails the run visibly instead of retrying forever.
+		WorkflowPanicPolicy:                worker.FailWorkflow,
+		Interceptors:                       []interceptor.WorkerInterceptor{&heartbeats{}},
+		MaxConcurrentActivityExecutionSize: maxConcurrentActivities,
+	})
+	for _, wf := range wfs {
+		main.RegisterWorkflow(wf)
+	}
+	pools := []worker.Worker{main}
+	for _, p := range []struct {
+		suffix string
+		size   int
+	}{{workflows.AcronisQueueSuffix, maxConcurrentAcronis}, {workflows.AutotaskQueueSuffix, maxConcurrentAutotask}} {
+		pools = append(pools, worker.New(c, queue+p.suffix, worker.Options{
+			DisableWorkflowWorker:              true,
+			Interceptors:                       []interceptor.WorkerInterceptor{&heartbeats{}},
+			MaxConcurrentActivityExecutionSize: p.size,
+		}))
+	}
+	for _, w := range pools {
+		for _, a := range acts {
+			w.RegisterActivity(a)
+		}
+	}
+	return pools
 }
 
 // EnsureSearchAttributes registers the project's search attributes in the

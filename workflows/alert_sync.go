@@ -39,8 +39,10 @@ func AlertSyncWorkflow(ctx workflow.Context, state AlertSyncState) error {
 		},
 	})
 	for runs := 0; ; runs++ {
-		// Drain "sync now" requests: this run serves all of them.
+		// Drain "sync now" requests: this run serves all of them, the
+		// completed-ticket check included (it otherwise runs on its own interval).
 		for syncNow.ReceiveAsync(nil) {
+			state.Cursor.CheckTickets = true
 		}
 		var res activities.AlertSyncResult
 		err := workflow.ExecuteActivity(actx, activities.AlertActs.SyncAlerts, state.Cursor).Get(ctx, &res)
@@ -66,6 +68,7 @@ func AlertSyncWorkflow(ctx workflow.Context, state AlertSyncState) error {
 		if runs+1 >= runsPerContinueAsNew || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			// The next run starts with a fresh sync, which serves any "sync now" drained here.
 			for syncNow.ReceiveAsync(nil) {
+				state.Cursor.CheckTickets = true
 			}
 			return workflow.NewContinueAsNewError(ctx, AlertSyncWorkflow, state)
 		}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,5 +43,12 @@ func TestAlertSync_CarriesTheCursorRunsOnIntervalAndOnSyncNow(t *testing.T) {
 	// The failed run (2nd) does not move the cursor: the 3rd starts where the 1st ended.
 	if !got[1].UpdatedAfter.Equal(alertBase.Add(time.Hour)) || !got[2].UpdatedAfter.Equal(got[1].UpdatedAfter) {
 		t.Errorf("cursors = %v, want the first run's cursor passed to the next two", got)
+	}
+	// "Sync now" includes the completed-ticket check, until a run succeeds with it.
+	if checks := []bool{got[0].CheckTickets, got[1].CheckTickets, got[2].CheckTickets}; !slices.Equal(checks, []bool{false, true, true}) {
+		t.Errorf("ticket checks asked = %v, want [false true true]: only the sync-now run and its retry", checks)
+	}
+	if len(got) > 3 && got[3].CheckTickets {
+		t.Error("the run after a successful sync-now run asked for a ticket check again")
 	}
 }

@@ -293,7 +293,8 @@ func (w *alertTicket) open(ctx workflow.Context, ev activities.AlertEvent) bool 
 }
 
 // create makes the Autotask ticket of the reserved generation; the activity
-// looks it up by external id first, so retries never duplicate it.
+// counts each create on the row before sending it and looks the ticket up by
+// external id on any later attempt, so retries never duplicate it.
 func (w *alertTicket) create(ctx workflow.Context, ev activities.AlertEvent) bool {
 	in := activities.AlertTicketInput{Ref: *w.state.Ticket, Event: ev}
 	return w.call(ctx, "create the Autotask ticket", activities.AlertActs.AlertCreateTicket, in, &w.state.Ticket)
@@ -369,7 +370,7 @@ func (w *alertTicket) exec(ctx workflow.Context, summary string, activity any, a
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
 		},
 	})
-	return workflow.ExecuteActivity(ctx, activity, args...)
+	return workflow.ExecuteActivity(routed(ctx, activity), activity, args...)
 }
 
 // fail records a failed step; the workflow retries it later with backoff.

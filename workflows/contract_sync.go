@@ -44,8 +44,9 @@ func ContractSyncWorkflow(ctx workflow.Context, state ContractSyncState) error {
 		},
 	})
 	for runs := 0; ; runs++ {
-		// Drain "sync now" requests: this run serves all of them.
+		// Drain "sync now" requests: this run serves all of them, polling at once.
 		for syncNow.ReceiveAsync(nil) {
+			state.Cursor.PollNow = true
 		}
 		var res activities.SyncResult
 		err := workflow.ExecuteActivity(actx, activities.ContractSyncActs.SyncContracts, state.Cursor).Get(ctx, &res)
@@ -72,6 +73,7 @@ func ContractSyncWorkflow(ctx workflow.Context, state ContractSyncState) error {
 
 		if runs+1 >= runsPerContinueAsNew || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			for syncNow.ReceiveAsync(nil) {
+				state.Cursor.PollNow = true
 			}
 			return workflow.NewContinueAsNewError(ctx, ContractSyncWorkflow, state)
 		}

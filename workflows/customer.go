@@ -473,7 +473,7 @@ func (c *customer) exec(ctx workflow.Context, summary string, activity any, args
 			MaximumAttempts:    5,
 		},
 	})
-	return workflow.ExecuteActivity(ctx, activity, args...)
+	return workflow.ExecuteActivity(routed(ctx, activity), activity, args...)
 }
 
 // fail records a failed step; the workflow retries it later with backoff, and

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/bench"
 	"github.com/acronis-autotask/acronis-autotask/internal/config"
@@ -29,6 +32,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.SetOutput(stdout)
 	o := bench.Options{}
 	var jsonOut, logPath string
+	var inProcess bool
 	fs.IntVar(&o.Companies, "companies", 1000, "Autotask companies to generate")
 	fs.IntVar(&o.Changes, "changes", 100, "contract unit changes for the propagation phase (0: skip)")
 	fs.IntVar(&o.Alerts, "alerts", 1000, "alerts for the alert → ticket phase (when the alert workflows run)")
@@ -40,6 +44,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&o.PropagationTimeout, "propagation-timeout", 20*time.Minute, "a change not in Acronis this long after the last change counts as timed out")
 	fs.DurationVar(&o.AlertTimeout, "alert-timeout", 10*time.Minute, "an alert without a ticket this long after the last alert counts as timed out")
 	fs.Float64Var(&o.AcronisRate, "acronis-rps", 100, "the Acronis client's request rate (ACRONIS_REQUESTS_PER_SECOND); the sandbox's limit is 100")
+	fs.BoolVar(&inProcess, "in-process", false, "run server and worker inside the bench process instead of as `acronis-autotask server` and `acronis-autotask worker` processes (worker RSS then includes the sandboxes)")
 	fs.StringVar(&jsonOut, "json", "", "also write the JSON summary to this file")
 	fs.StringVar(&logPath, "log", "", "application log file (default .data/bench-<companies>.log)")
 	if err := fs.Parse(args); err != nil {
@@ -72,12 +77,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	o.Logs, o.Progress = logs, stdout
 	o.Command = "acronis-autotask bench " + strings.Join(args, " ")
 	o.Seed = seedBench
-	o.RunApp = func(ctx context.Context, getenv func(string) string, logs io.Writer) error {
-		cfg, err := config.Load(getenv)
-		if err != nil {
-			return fmt.Errorf("configuration:\n%w", err)
+	o.RunApp = runAppProcesses
+	if inProcess {
+		o.RunApp = func(ctx context.Context, getenv func(string) string, logs io.Writer, workerPID func(int)) error {
+			cfg, err := config.Load(getenv)
+			if err != nil {
+				return fmt.Errorf("configuration:\n%w", err)
+			}
+			workerPID(os.Getpid())
+			return runApp(ctx, cfg, logs, roleServer|roleWorker, codecOptions{anonymous: true})
 		}
-		return runApp(ctx, cfg, logs, roleServer|roleWorker, codecOptions{anonymous: true})
 	}
 
 	res, runErr := bench.Run(ctx, o)
@@ -101,6 +110,43 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "\n%s\n", raw)
 	}
 	return runErr
+}
+
+// runAppProcesses runs this binary's `worker` and `server` commands as child
+// processes, as they are deployed, so the worker's memory is measured on its
+// own. Both stop (SIGINT, then SIGKILL after 30 s) when ctx ends.
+func runAppProcesses(ctx context.Context, getenv func(string) string, logs io.Writer, workerPID func(int)) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this binary: %w", err)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for _, v := range config.Variables {
+		if val := getenv(v.Name); val != "" {
+			env = append(env, v.Name+"="+val)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, role := range []string{"worker", "server"} {
+		cmd := exec.CommandContext(gctx, exe, role)
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, logs, logs
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = 30 * time.Second
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", role, err)
+		}
+		if role == "worker" {
+			workerPID(cmd.Process.Pid)
+		}
+		g.Go(func() error {
+			err := cmd.Wait()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s process exited: %v", role, err)
+		})
+	}
+	return g.Wait()
 }
 
 // seedBench stores what `make dev` stores for the sandboxes (seedDemo, and

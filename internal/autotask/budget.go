@@ -23,13 +23,9 @@ type budget struct {
 }
 
 func newBudget(hourlyLimit, perEndpoint int) *budget {
-	burst := hourlyLimit / 20
-	if burst < 1 {
-		burst = 1
-	}
-	if burst > 100 {
-		burst = 100
-	}
+	// A tenth of the hour may be spent at once (an alert storm's tickets),
+	// the rest is earned evenly; either way no rolling hour exceeds the limit.
+	burst := max(hourlyLimit/10, 1)
 	refill := float64(hourlyLimit-burst) / 3600
 	return &budget{
 		hourly:   rate.NewLimiter(rate.Limit(refill), burst),

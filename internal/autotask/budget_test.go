@@ -67,7 +67,7 @@ func TestRetry_ReadsRetry5xxButWritesDoNot(t *testing.T) {
 }
 
 func TestBudget_NeverExceedsTheHourlyLimit(t *testing.T) {
-	// 40 per hour → the client may burst 2 and then earns one request per ~95 s.
+	// 40 per hour → the client may burst 4 and then earns one request per 100 s.
 	e := newEnv(t, atsandbox.Options{}, func(c *autotask.Config) { c.HourlyLimit = 40 })
 	var ok, refused int
 	for range 6 {
@@ -80,17 +80,17 @@ func TestBudget_NeverExceedsTheHourlyLimit(t *testing.T) {
 		case autotask.IsThrottled(err):
 			refused++
 			if d, has := autotask.RetryAfter(err); !has || d < time.Minute {
-				t.Errorf("local budget refusal RetryAfter = %s, %v; want about 95 s", d, has)
+				t.Errorf("local budget refusal RetryAfter = %s, %v; want about 100 s", d, has)
 			}
 		default:
 			t.Errorf("refusal error = %v, want Throttled", err)
 		}
 	}
-	if ok != 2 || refused != 4 {
-		t.Errorf("allowed %d, refused %d; want 2 and 4 (burst of 2 within 40/h)", ok, refused)
+	if ok != 4 || refused != 2 {
+		t.Errorf("allowed %d, refused %d; want 4 and 2 (burst of 4 within 40/h)", ok, refused)
 	}
-	if got := e.sb.RequestLog().Total(); got != 3 { // zone lookup + 2
-		t.Errorf("requests reaching Autotask = %d, want 3", got)
+	if got := e.sb.RequestLog().Total(); got != 5 { // zone lookup + 4
+		t.Errorf("requests reaching Autotask = %d, want 5", got)
 	}
 }
 
@@ -203,7 +203,7 @@ func TestBudget_ThresholdInformationShrinksTheLocalAllowance(t *testing.T) {
 }
 
 func TestAllowance_FallsWithEachRequest(t *testing.T) {
-	e := newEnv(t, atsandbox.Options{}, func(c *autotask.Config) { c.HourlyLimit = 200 }) // burst 10
+	e := newEnv(t, atsandbox.Options{}, func(c *autotask.Config) { c.HourlyLimit = 200 }) // burst 20
 	before := e.client.Allowance()
 	for range 3 {
 		if _, err := autotask.Get[autotask.Company](ctx(t), e.client, 101); err != nil {
@@ -211,7 +211,7 @@ func TestAllowance_FallsWithEachRequest(t *testing.T) {
 		}
 	}
 	after := e.client.Allowance()
-	if before < 9.9 || after > before-2.9 || after < before-3.1 {
-		t.Errorf("Allowance before %.2f after %.2f, want about 10 then 7", before, after)
+	if before < 19.9 || after > before-2.9 || after < before-3.1 {
+		t.Errorf("Allowance before %.2f after %.2f, want about 20 then 17", before, after)
 	}
 }

@@ -69,8 +69,9 @@ type Options struct {
 	Progress io.Writer
 	// Seed stores the settings and service mappings (package main's seedDemo).
 	Seed func(ctx context.Context, st *store.Store) error
-	// RunApp runs server + worker with the given environment until ctx ends.
-	RunApp func(ctx context.Context, getenv func(string) string, logs io.Writer) error
+	// RunApp runs server + worker with the given environment until ctx ends,
+	// calling workerPID with the process id of the worker once it runs.
+	RunApp func(ctx context.Context, getenv func(string) string, logs io.Writer, workerPID func(int)) error
 	// Command is recorded in the result.
 	Command string
 }
@@ -176,6 +177,8 @@ type env struct {
 	comps    []*company
 	rss      rssSampler
 	res      *Result
+	// dataAt is when the generated data set was complete (its contracts' modification time).
+	dataAt time.Time
 }
 
 // Run performs the benchmark. It returns the result gathered so far with any error.
@@ -244,6 +247,7 @@ func (e *env) run(ctx context.Context) error {
 	}
 	e.res.Dataset.UnitRows = e.at.Count("ContractServiceUnits")
 	e.res.Dataset.GenerateSeconds = time.Since(genStart).Seconds()
+	e.dataAt = time.Now()
 	e.progress("sandboxes: %d Autotask companies (%d with a contract: %d prepaid, %d PAYG; %d unit rows), Acronis has %d customer tenants",
 		o.Companies, len(e.comps), e.res.Dataset.Prepaid, e.res.Dataset.PAYG, e.res.Dataset.UnitRows, e.res.Dataset.AcronisTenantsBefore)
 
@@ -301,7 +305,7 @@ func (e *env) run(ctx context.Context) error {
 	appCtx, stopApp := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- o.RunApp(appCtx, func(k string) string { return vars[k] }, o.Logs) }()
+	go func() { done <- o.RunApp(appCtx, func(k string) string { return vars[k] }, o.Logs, e.rss.SetPID) }()
 	defer func() {
 		stopApp()
 		select {
@@ -516,6 +520,10 @@ func (e *env) finishCold(start, now time.Time, tenantAt, readyAt []time.Time, n 
 // settle waits until the Acronis traffic of provisioning (quotas, users,
 // activation emails) has died down to the periodic polls (at most 2 requests
 // in 30 s), at most SettleMax.
+// quietAfterData is how long after the data set was generated the steady
+// state starts: longer than the contract sync's overlap (5 minutes).
+const quietAfterData = 5*time.Minute + 30*time.Second
+
 func (e *env) settle(ctx context.Context) error {
 	start := time.Now()
 	type point struct {
@@ -523,6 +531,13 @@ func (e *env) settle(ctx context.Context) error {
 		n  int64
 	}
 	window := []point{{start, e.ac.RequestLog().Total()}}
+	// "Nothing changing" includes Autotask: the contract sync re-reads contracts
+	// modified in its last 5-minute overlap, which the generated data all were.
+	for time.Since(e.dataAt) < quietAfterData {
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
 	for time.Since(start) < e.opts.SettleMax {
 		if err := sleep(ctx, 5*time.Second); err != nil {
 			return err
@@ -537,7 +552,7 @@ func (e *env) settle(ctx context.Context) error {
 		}
 	}
 	e.res.SettleSeconds = round1(time.Since(start).Seconds())
-	e.progress("settled after %.0fs (Acronis at most 2 requests in 30s, or %s passed)", time.Since(start).Seconds(), e.opts.SettleMax)
+	e.progress("settled after %.0fs (Autotask data unchanged for %s, then Acronis at most 2 requests in 30s, or %s passed)", time.Since(start).Seconds(), quietAfterData, e.opts.SettleMax)
 	return nil
 }
 
@@ -915,21 +930,39 @@ func top(rows []sandbox.EndpointCount, n int) []sandbox.EndpointCount {
 	return rows
 }
 
-// rssSampler records this process's resident set size once a period.
+// rssSampler records the worker's resident set size once a period: the
+// worker's own process when it runs apart (SetPID), else this process, which
+// then also holds the server and both sandboxes. This process is sampled too.
 type rssSampler struct {
-	mu    sync.Mutex
-	peak  int64
-	last  int64
-	quit  chan struct{}
-	ended chan struct{}
+	mu        sync.Mutex
+	pid       int // 0: this process
+	peak, hwm int64
+	last      int64
+	selfPeak  int64
+	quit      chan struct{}
+	ended     chan struct{}
 }
 
-func readRSS() (rss, hwm int64) {
-	b, err := os.ReadFile("/proc/self/status")
+func readRSS(pid int) (rss, hwm int64) {
+	path := "/proc/self/status"
+	if pid > 0 {
+		path = fmt.Sprintf("/proc/%d/status", pid)
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, 0
 	}
 	return ParseProcStatus(string(b))
+}
+
+// SetPID makes the sampler follow the worker's process.
+func (r *rssSampler) SetPID(pid int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if pid == os.Getpid() {
+		pid = 0
+	}
+	r.pid, r.peak, r.hwm, r.last = pid, 0, 0, 0
 }
 
 func (r *rssSampler) start(every time.Duration) {
@@ -950,11 +983,17 @@ func (r *rssSampler) start(every time.Duration) {
 }
 
 func (r *rssSampler) sample() {
-	rss, _ := readRSS()
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	self, _ := readRSS(0)
+	r.selfPeak = max(r.selfPeak, self)
+	rss, hwm := readRSS(r.pid)
+	if rss == 0 {
+		return // the worker's process has exited: keep its last sample
+	}
 	r.last = rss
 	r.peak = max(r.peak, rss)
-	r.mu.Unlock()
+	r.hwm = max(r.hwm, hwm)
 }
 
 func (r *rssSampler) current() int64 {
@@ -976,10 +1015,17 @@ func (r *rssSampler) stop() {
 
 func (r *rssSampler) result() Memory {
 	r.stop()
-	rss, hwm := readRSS()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
+	r.sample()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Memory{PeakRSSBytes: max(r.peak, hwm), EndRSSBytes: rss, HeapInuseEndBytes: int64(ms.HeapInuse), Goroutines: runtime.NumGoroutine()}
+	m := Memory{PeakRSSBytes: max(r.peak, r.hwm), EndRSSBytes: r.last, Process: "worker process (acronis-autotask worker)"}
+	_, selfHWM := readRSS(0)
+	m.BenchPeakRSSBytes = max(r.selfPeak, selfHWM)
+	if r.pid == 0 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		m.Process = "bench process: worker, server and both sandboxes"
+		m.HeapInuseEndBytes, m.Goroutines = int64(ms.HeapInuse), runtime.NumGoroutine()
+	}
+	return m
 }

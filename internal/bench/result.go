@@ -132,10 +132,15 @@ type Alerts struct {
 
 // Memory is the process's memory: worker, server and both sandboxes share it.
 type Memory struct {
-	PeakRSSBytes      int64 `json:"peakRssBytes"`
-	EndRSSBytes       int64 `json:"endRssBytes"`
-	HeapInuseEndBytes int64 `json:"heapInuseEndBytes"`
-	Goroutines        int   `json:"goroutinesEnd"`
+	// Process says whose memory PeakRSSBytes and EndRSSBytes are.
+	Process           string `json:"process"`
+	PeakRSSBytes      int64  `json:"peakRssBytes"`
+	EndRSSBytes       int64  `json:"endRssBytes"`
+	HeapInuseEndBytes int64  `json:"heapInuseEndBytes,omitempty"`
+	Goroutines        int    `json:"goroutinesEnd,omitempty"`
+	// BenchPeakRSSBytes is the bench process's own peak (sandboxes, and the
+	// app too when it runs in-process).
+	BenchPeakRSSBytes int64 `json:"benchPeakRssBytes"`
 }
 
 // WorkflowHistory is one workflow's history length (events of its current run).
@@ -235,7 +240,7 @@ func Print(w io.Writer, r *Result) {
 			"≤ 5%: "+verdict(s.BudgetPercent <= 5))
 	}
 	m := r.Memory
-	row("process RSS (worker+server+sandboxes)", fmt.Sprintf("peak %s, end %s (Go heap in use %s)", mib(m.PeakRSSBytes), mib(m.EndRSSBytes), mib(m.HeapInuseEndBytes)), "worker ≤ 512 MiB")
+	row("worker RSS", fmt.Sprintf("peak %s, end %s (%s; bench process peak %s)", mib(m.PeakRSSBytes), mib(m.EndRSSBytes), m.Process, mib(m.BenchPeakRSSBytes)), "worker ≤ 512 MiB")
 	h := r.History
 	row("longest customer history", fmt.Sprintf("%d events (%s; mean %.1f over %d)", h.MaxCustomer.Events, h.MaxCustomer.ID, h.MeanCustomerEvents, h.CustomerWorkflows), "")
 	for _, s := range h.Singletons {

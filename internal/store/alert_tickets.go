@@ -34,6 +34,13 @@ type AlertTicket struct {
 	ReopenedAt  *time.Time // last time it was re-opened
 	Occurrences int
 	UpdatedAt   time.Time
+	// CreateAttempts counts the Autotask creates sent for this generation
+	// (MarkAlertTicketCreateAttempt); while it is 0 no ticket can exist, so
+	// the look-up by external id is skipped.
+	CreateAttempts int
+	// CompletionReported is the Autotask completion time last reported to the
+	// alert's workflow (MarkAlertTicketCompletionReported), nil when none.
+	CompletionReported *time.Time
 }
 
 // AlertTicketFilter selects alert tickets; zero fields do not filter.
@@ -55,19 +62,21 @@ func AlertExternalID(alertID string, generation int) string {
 }
 
 const alertTicketColumns = `id, alert_id, generation, external_id, ticket_id, company_id, tenant_id, alert_type,
-	resource, state, opened_at, closed_at, reopened_at, occurrences, updated_at`
+	resource, state, opened_at, closed_at, reopened_at, occurrences, updated_at, create_attempts, completion_reported`
 
 func scanAlertTicket(r pgx.Row) (AlertTicket, error) {
 	var t AlertTicket
 	err := r.Scan(&t.ID, &t.AlertID, &t.Generation, &t.ExternalID, &t.TicketID, &t.CompanyID, &t.TenantID,
-		&t.AlertType, &t.Resource, &t.State, &t.OpenedAt, &t.ClosedAt, &t.ReopenedAt, &t.Occurrences, &t.UpdatedAt)
+		&t.AlertType, &t.Resource, &t.State, &t.OpenedAt, &t.ClosedAt, &t.ReopenedAt, &t.Occurrences, &t.UpdatedAt,
+		&t.CreateAttempts, &t.CompletionReported)
 	return t, err
 }
 
 // OpenAlertTicket records a new ticket generation for t.AlertID before the
-// Autotask ticket is created. Generation 0 means "the next one". It returns
-// ErrConflict when that generation exists or another generation is still
-// open, which is what makes a duplicate ticket impossible.
+// Autotask ticket is created (no create attempted yet). Generation 0 means
+// "the next one". It returns ErrConflict when that generation exists or
+// another generation is still open, which is what makes a duplicate ticket
+// impossible.
 func (s *Store) OpenAlertTicket(ctx context.Context, t AlertTicket) (AlertTicket, error) {
 	var gen any
 	if t.Generation > 0 {
@@ -78,9 +87,9 @@ func (s *Store) OpenAlertTicket(ctx context.Context, t AlertTicket) (AlertTicket
 		opened = t.OpenedAt
 	}
 	saved, err := scanAlertTicket(s.pool.QueryRow(ctx, `
-		INSERT INTO alert_tickets (alert_id, generation, ticket_id, company_id, tenant_id, alert_type, resource, opened_at)
+		INSERT INTO alert_tickets (alert_id, generation, ticket_id, company_id, tenant_id, alert_type, resource, opened_at, create_attempts)
 		VALUES ($1, COALESCE($2::int, (SELECT COALESCE(max(generation), 0) + 1 FROM alert_tickets WHERE alert_id = $1)),
-			$3, $4, $5, $6, $7, COALESCE($8::timestamptz, now()))
+			$3, $4, $5, $6, $7, COALESCE($8::timestamptz, now()), 0)
 		RETURNING `+alertTicketColumns,
 		t.AlertID, gen, t.TicketID, t.CompanyID, t.TenantID, t.AlertType, t.Resource, opened))
 	if err != nil {
@@ -107,6 +116,70 @@ func (s *Store) SetAlertTicketID(ctx context.Context, id, ticketID int64) (Alert
 		return AlertTicket{}, wrap(what, err)
 	}
 	return t, nil
+}
+
+// MarkAlertTicketCreateAttempt counts one more Autotask create for a
+// generation that has no ticket yet; it is recorded before the create is
+// sent, so an attempt that follows a crash or a lost answer knows to look the
+// ticket up by external id first. A row with a ticket is returned unchanged.
+func (s *Store) MarkAlertTicketCreateAttempt(ctx context.Context, id int64) (AlertTicket, error) {
+	t, err := scanAlertTicket(s.pool.QueryRow(ctx, `
+		UPDATE alert_tickets SET create_attempts = create_attempts + CASE WHEN ticket_id IS NULL THEN 1 ELSE 0 END,
+			updated_at = now()
+		WHERE id = $1 RETURNING `+alertTicketColumns, id))
+	if err != nil {
+		return AlertTicket{}, wrap(fmt.Sprintf("count a create attempt on alert ticket %d", id), err)
+	}
+	return t, nil
+}
+
+// OldestOpenAlertTicket returns when the oldest open generation with an
+// Autotask ticket was opened, or ErrNotFound when no ticket is open: no
+// completion before it can concern an open ticket.
+func (s *Store) OldestOpenAlertTicket(ctx context.Context) (time.Time, error) {
+	var oldest *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT min(opened_at) FROM alert_tickets WHERE state = 'open' AND ticket_id IS NOT NULL`).Scan(&oldest)
+	if err != nil {
+		return time.Time{}, wrap("read the oldest open alert ticket", err)
+	}
+	if oldest == nil {
+		return time.Time{}, fmt.Errorf("read the oldest open alert ticket: %w", ErrNotFound)
+	}
+	return *oldest, nil
+}
+
+// OpenAlertTicketsByTicketID returns the open generations whose Autotask
+// ticket is one of ticketIDs, in ticket id order.
+func (s *Store) OpenAlertTicketsByTicketID(ctx context.Context, ticketIDs []int64) ([]AlertTicket, error) {
+	if len(ticketIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+alertTicketColumns+` FROM alert_tickets
+		WHERE state = 'open' AND ticket_id = ANY($1) ORDER BY ticket_id`, ticketIDs)
+	if err != nil {
+		return nil, wrap("read open alert tickets by ticket id", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertTicket, error) { return scanAlertTicket(r) })
+	if err != nil {
+		return nil, wrap("read open alert tickets by ticket id", err)
+	}
+	return out, nil
+}
+
+// MarkAlertTicketCompletionReported records that the completion of the
+// ticket at completedAt was reported to the alert's workflow, so the next
+// (overlapping) check does not report it again; a later completion (the
+// ticket was re-opened and completed again) has another time and is reported.
+func (s *Store) MarkAlertTicketCompletionReported(ctx context.Context, id int64, completedAt time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE alert_tickets SET completion_reported = $2, updated_at = now() WHERE id = $1`, id, completedAt)
+	what := fmt.Sprintf("record the completion of alert ticket %d reported", id)
+	if err != nil {
+		return wrap(what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
 }
 
 // RecordAlertOccurrence counts one more occurrence of the alert on its open

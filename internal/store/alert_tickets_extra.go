@@ -48,9 +48,9 @@ func (s *Store) OpenOrJoinAlertTicket(ctx context.Context, t AlertTicket) (saved
 			gen = t.Generation
 		}
 		saved, err = scanAlertTicket(tx.QueryRow(ctx, `
-			INSERT INTO alert_tickets (alert_id, generation, company_id, tenant_id, alert_type, resource, opened_at)
+			INSERT INTO alert_tickets (alert_id, generation, company_id, tenant_id, alert_type, resource, opened_at, create_attempts)
 			VALUES ($1, COALESCE($2::int, (SELECT COALESCE(max(generation), 0) + 1 FROM alert_tickets WHERE alert_id = $1)),
-				$3, $4, $5, $6, COALESCE($7::timestamptz, now()))
+				$3, $4, $5, $6, COALESCE($7::timestamptz, now()), 0)
 			RETURNING `+alertTicketColumns,
 			t.AlertID, gen, t.CompanyID, t.TenantID, t.AlertType, t.Resource, timeOrNil(t.OpenedAt)))
 		return err

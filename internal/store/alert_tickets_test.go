@@ -122,3 +122,86 @@ func TestAlertTicket_CloseReopenAndNewGeneration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 2)
 }
+
+func TestAlertTicketCreateAttempts_CountedBeforeTheCreateAndOnlyWithoutATicket(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	row, err := st.OpenAlertTicket(ctx, newAlertTicket())
+	require.NoError(t, err)
+	assert.Equal(t, 0, row.CreateAttempts, "a new generation: no create sent yet")
+	joined, _, err := st.OpenOrJoinAlertTicket(ctx, store.AlertTicket{AlertID: "other", CompanyID: 29683, TenantID: "tenant-b",
+		AlertType: "BackupFailed", Resource: "srv-02"})
+	require.NoError(t, err)
+	assert.Equal(t, 0, joined.CreateAttempts, "a new generation through storm control")
+
+	for want := 1; want <= 2; want++ {
+		got, err := st.MarkAlertTicketCreateAttempt(ctx, row.ID)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.CreateAttempts)
+	}
+	_, err = st.SetAlertTicketID(ctx, row.ID, 128926)
+	require.NoError(t, err)
+	got, err := st.MarkAlertTicketCreateAttempt(ctx, row.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.CreateAttempts, "a row with a ticket is not counted again")
+	require.NotNil(t, got.TicketID)
+	_, err = st.MarkAlertTicketCreateAttempt(ctx, 999999)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestAlertTicketCreateAttempts_RowsFromOlderCodeKeepTheLookup(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	// A worker that predates the column inserts without naming it.
+	_, err := st.Pool().Exec(ctx, `INSERT INTO alert_tickets (alert_id, company_id, alert_type) VALUES ('old-worker', 1, 'BackupFailed')`)
+	require.NoError(t, err)
+	row, err := st.LatestAlertTicket(ctx, "old-worker")
+	require.NoError(t, err)
+	assert.Equal(t, 1, row.CreateAttempts, "a create may have been sent: the next attempt must look the ticket up")
+}
+
+func TestOpenAlertTicketsByTicketID_MatchesOpenTicketsAndRecordsReportedCompletions(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	_, err := st.OldestOpenAlertTicket(ctx)
+	assert.ErrorIs(t, err, store.ErrNotFound, "no open ticket")
+
+	opened := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	var rows []store.AlertTicket
+	for i, id := range []string{"a", "b", "c"} {
+		in := newAlertTicket()
+		in.AlertID, in.Resource, in.OpenedAt = id, id, opened.Add(time.Duration(i)*time.Hour)
+		r, err := st.OpenAlertTicket(ctx, in)
+		require.NoError(t, err)
+		rows = append(rows, r)
+	}
+	_, err = st.OldestOpenAlertTicket(ctx)
+	assert.ErrorIs(t, err, store.ErrNotFound, "open rows without a ticket yet do not count")
+	for i, r := range rows {
+		_, err := st.SetAlertTicketID(ctx, r.ID, int64(500+i))
+		require.NoError(t, err)
+	}
+	_, err = st.CloseAlertTicket(ctx, rows[0].ID, time.Time{})
+	require.NoError(t, err)
+
+	oldest, err := st.OldestOpenAlertTicket(ctx)
+	require.NoError(t, err)
+	assert.True(t, oldest.Equal(opened.Add(time.Hour)), "oldest open = %v, want the second row's %v", oldest, opened.Add(time.Hour))
+
+	got, err := st.OpenAlertTicketsByTicketID(ctx, []int64{500, 501, 502, 999})
+	require.NoError(t, err)
+	require.Len(t, got, 2, "the closed row and the unknown ticket are not matched")
+	assert.Equal(t, []string{"b", "c"}, []string{got[0].AlertID, got[1].AlertID})
+	assert.Nil(t, got[0].CompletionReported)
+	none, err := st.OpenAlertTicketsByTicketID(ctx, nil)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+
+	done := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	require.NoError(t, st.MarkAlertTicketCompletionReported(ctx, rows[1].ID, done))
+	again, err := st.AlertTicket(ctx, rows[1].ID)
+	require.NoError(t, err)
+	require.NotNil(t, again.CompletionReported)
+	assert.True(t, again.CompletionReported.Equal(done), "reported %v, want %v", *again.CompletionReported, done)
+	assert.ErrorIs(t, st.MarkAlertTicketCompletionReported(ctx, 999999, done), store.ErrNotFound)
+}
