@@ -39,17 +39,22 @@ func slowWorkflow(ctx workflow.Context) (string, error) {
 }
 
 func runSlow(t *testing.T, interceptors []interceptor.WorkerInterceptor) (string, error) {
+	return runWorkflow(t, "heartbeat-test", interceptors, slowWorkflow, slowActivity)
+}
+
+// runWorkflow runs wf to its end on a fresh dev server with a worker of act.
+func runWorkflow(t *testing.T, queue string, interceptors []interceptor.WorkerInterceptor, wf, act any) (string, error) {
 	t.Helper()
 	srv := testenv.StartTemporal(t, client.Options{}, workflows.SearchAttributes())
 	c := srv.Client()
-	w := worker.New(c, "heartbeat-test", worker.Options{Interceptors: interceptors})
-	w.RegisterWorkflow(slowWorkflow)
-	w.RegisterActivity(slowActivity)
+	w := worker.New(c, queue, worker.Options{Interceptors: interceptors})
+	w.RegisterWorkflow(wf)
+	w.RegisterActivity(act)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "heartbeat-test"}, slowWorkflow)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: queue}, wf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,21 +100,8 @@ func resumingWorkflow(ctx workflow.Context) (string, error) {
 }
 
 func TestHeartbeats_KeepTheActivitysOwnDetailsForItsRetry(t *testing.T) {
-	srv := testenv.StartTemporal(t, client.Options{}, workflows.SearchAttributes())
-	c := srv.Client()
-	w := worker.New(c, "heartbeat-details", worker.Options{Interceptors: []interceptor.WorkerInterceptor{&heartbeats{}}})
-	w.RegisterWorkflow(resumingWorkflow)
-	w.RegisterActivity(resumingActivity)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "heartbeat-details"}, resumingWorkflow)
+	out, err := runWorkflow(t, "heartbeat-details", []interceptor.WorkerInterceptor{&heartbeats{}}, resumingWorkflow, resumingActivity)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var out string
-	if err := run.Get(context.Background(), &out); err != nil {
 		t.Fatal(err)
 	}
 	if out != "resumed from tenant 42" {

@@ -81,6 +81,11 @@ type Registrations struct {
 // every activity, so an activity scheduled on any queue, by any version of
 // the workflows, finds a worker.
 func NewWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, reg Registrations, log *slog.Logger) worker.Worker {
+	// The SDK's cache is per process and caches 10,000 workflows by default:
+	// with one workflow per customer that alone outgrows a small worker.
+	if cfg.WorkflowCacheSize > 0 {
+		worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
+	}
 	pools := Pools(c, cfg.TaskQueue, reg.Workflows, reg.Activities)
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {

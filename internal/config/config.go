@@ -57,6 +57,9 @@ type Config struct {
 	AcronisBaseURL          string
 	AcronisClientID         string
 	AcronisClientSecret     string
+	// WorkflowCacheSize bounds the workflows a worker keeps in memory between
+	// their tasks; the others are replayed from their (short) histories.
+	WorkflowCacheSize int
 	// AcronisRequestsPerSecond is the client's own request rate: Acronis
 	// publishes no limit, so it is the operator's to raise or lower.
 	AcronisRequestsPerSecond float64
@@ -82,6 +85,7 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"ACRONIS_CLIENT_ID", "", "Acronis API client id"},
 	{"ACRONIS_CLIENT_SECRET", "", "Acronis API client secret"},
 	{"ACRONIS_REQUESTS_PER_SECOND", "20", "requests per second the Acronis client sends at most (Acronis publishes no limit)"},
+	{"WORKFLOW_CACHE_SIZE", "1000", "workflows a worker keeps in memory (each idle customer costs about 80 KiB cached; evicted ones replay their history)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
 
@@ -123,6 +127,11 @@ func Load(getenv Getenv) (Config, error) {
 		bad("ACRONIS_REQUESTS_PER_SECOND", "must be a number above 0 and at most 1000, got %q", get("ACRONIS_REQUESTS_PER_SECOND"))
 	} else {
 		c.AcronisRequestsPerSecond = rps
+	}
+	if n, err := strconv.Atoi(get("WORKFLOW_CACHE_SIZE")); err != nil || n < 1 || n > 100000 {
+		bad("WORKFLOW_CACHE_SIZE", "must be a whole number from 1 to 100000, got %q", get("WORKFLOW_CACHE_SIZE"))
+	} else {
+		c.WorkflowCacheSize = n
 	}
 	if c.DatabaseURL == "" {
 		bad("DATABASE_URL", "is required")

@@ -28,8 +28,8 @@ func TestLoad_DefaultsFromSpec(t *testing.T) {
 	if len(c.Tokens) != 2 || c.Tokens[1].Role != RoleReadOnly {
 		t.Fatalf("tokens = %+v", c.Tokens)
 	}
-	if c.AcronisRequestsPerSecond != 20 {
-		t.Fatalf("AcronisRequestsPerSecond = %v; want 20", c.AcronisRequestsPerSecond)
+	if c.AcronisRequestsPerSecond != 20 || c.WorkflowCacheSize != 1000 {
+		t.Fatalf("AcronisRequestsPerSecond = %v, WorkflowCacheSize = %d; want 20 and 1000", c.AcronisRequestsPerSecond, c.WorkflowCacheSize)
 	}
 }
 
@@ -42,11 +42,12 @@ func TestLoad_NamesEveryBadVariable(t *testing.T) {
 	e["AUTOTASK_BASE_URL"] = "ftp://x"
 	e["LOG_LEVEL"] = "loud"
 	e["ACRONIS_REQUESTS_PER_SECOND"] = "0"
+	e["WORKFLOW_CACHE_SIZE"] = "lots"
 	_, err := Load(env(e))
 	if err == nil {
 		t.Fatal("Load succeeded; want errors")
 	}
-	for _, name := range []string{"DATABASE_URL", "SECRETS_KEY", "TEMPORAL_ADDRESS", "API_TOKENS", "AUTOTASK_BASE_URL", "LOG_LEVEL", "ACRONIS_REQUESTS_PER_SECOND"} {
+	for _, name := range []string{"DATABASE_URL", "SECRETS_KEY", "TEMPORAL_ADDRESS", "API_TOKENS", "AUTOTASK_BASE_URL", "LOG_LEVEL", "ACRONIS_REQUESTS_PER_SECOND", "WORKFLOW_CACHE_SIZE"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
