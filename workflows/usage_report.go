@@ -202,7 +202,10 @@ func (rec *UsageRunRecord) fail(msg string) {
 func execUsage(ctx workflow.Context, summary string, timeout time.Duration, activity any, args ...any) workflow.Future {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
-		Summary:             summary,
+		// The worker heartbeats every running activity: a killed worker's step
+		// is retried within seconds, not after its whole timeout.
+		HeartbeatTimeout: 20 * time.Second,
+		Summary:          summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    5 * time.Second,
 			BackoffCoefficient: 2,

@@ -23,7 +23,8 @@ func faultRestarts() int {
 }
 
 // TestFaults_ProvisioningConvergesUnderFaultsAndRestarts injects 429s with
-// Retry-After, 5xx, latency and "write applied but response lost" at 20% on
+// Retry-After, 5xx, latency, "write applied but response lost" at 20% and cut
+// connections (timeouts, with and without the write applied) at 5% on
 // both APIs while the worker is killed and restarted at random moments, during
 // provisioning, ticket creation and pay-as-you-go reporting. Once the faults
 // stop, every customer must converge to exactly one tenant with one admin and
@@ -39,9 +40,16 @@ func TestFaults_ProvisioningConvergesUnderFaultsAndRestarts(t *testing.T) {
 		f.Add(sandbox.Rule{ErrorRate: 0.1, Status: 503, RetryAfter: 1})
 		f.Add(sandbox.Rule{Method: "POST", DropRate: 0.2})
 		f.Add(sandbox.Rule{Method: "PUT", DropRate: 0.2})
+		f.Add(sandbox.Rule{TimeoutRate: 0.05})
 		f.Add(sandbox.Rule{Latency: 20 * time.Millisecond})
 	}
 	a := s.start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs := a.logs.String()
+			t.Logf("last app's logs (tail):\n%s", logs[max(0, len(logs)-20000):])
+		}
+	})
 	for i := range faultRestarts() {
 		time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
 		a.stop()
@@ -84,7 +92,8 @@ func TestFaults_ProvisioningConvergesUnderFaultsAndRestarts(t *testing.T) {
 		if al.Dismissed {
 			continue
 		}
-		eventually(t, 2*time.Minute, "one ticket for alert "+al.ID, func() (bool, string) {
+		// An alert whose ticket step failed through every restart waits out its first backoff (2 min).
+		eventually(t, 4*time.Minute, "one ticket for alert "+al.ID, func() (bool, string) {
 			n := len(s.autotask.TicketsByExternalID(al.ID)) + len(s.autotask.TicketsByExternalID(strings.ToLower(al.ID)))
 			return n == 1, fmt.Sprintf("%d tickets", n)
 		})

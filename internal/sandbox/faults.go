@@ -31,6 +31,10 @@ type Rule struct {
 	// DropRate in [0,1] handles the request (the write is applied) but replaces the
 	// answer with a 502, as when a response is lost on the way back.
 	DropRate float64 `json:"dropRate,omitempty"`
+	// TimeoutRate in [0,1] cuts the connection without an answer, as when the
+	// client's deadline passes or the network drops: half of these after the
+	// request was handled (the write is applied), half before.
+	TimeoutRate float64 `json:"timeoutRate,omitempty"`
 	// Times limits how many requests the rule fires on; 0 means unlimited.
 	Times int `json:"times,omitempty"`
 }
@@ -102,6 +106,8 @@ type decision struct {
 	fail       int
 	retryAfter int
 	drop       bool
+	// cut closes the connection without an answer; applied says after handling.
+	cut, applied bool
 }
 
 func (f *Faults) decide(req *http.Request) decision {
@@ -127,6 +133,10 @@ func (f *Faults) decide(req *http.Request) decision {
 		}
 		if !d.drop && r.DropRate > 0 && f.rand() < r.DropRate {
 			d.drop = true
+			fired = true
+		}
+		if !d.cut && r.TimeoutRate > 0 && f.rand() < r.TimeoutRate {
+			d.cut, d.applied = true, f.rand() < 0.5
 			fired = true
 		}
 		if fired {
@@ -159,6 +169,13 @@ func (f *Faults) Middleware(next http.Handler) http.Handler {
 			}
 			http.Error(w, http.StatusText(d.fail), d.fail)
 			return
+		}
+		if d.cut {
+			if d.applied {
+				next.ServeHTTP(discardWriter{h: http.Header{}}, req)
+			}
+			// The server closes the connection without writing an answer.
+			panic(http.ErrAbortHandler)
 		}
 		if d.drop {
 			next.ServeHTTP(discardWriter{h: http.Header{}}, req)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -45,6 +46,30 @@ func TestFaults_DropAppliesWriteButLosesAnswer(t *testing.T) {
 	res, _ := http.Post(srv.URL+"/x", "text/plain", nil)
 	if res.StatusCode != http.StatusBadGateway || applied != 1 {
 		t.Fatalf("status %d applied %d; want 502 and 1", res.StatusCode, applied)
+	}
+}
+
+func TestFaults_TimeoutCutsTheConnectionWithOrWithoutTheWrite(t *testing.T) {
+	var applied atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { applied.Add(1); io.WriteString(w, "ok") })
+	f := NewFaults(3)
+	f.Add(Rule{Method: "POST", TimeoutRate: 1})
+	srv := httptest.NewServer(Controls(h, f, NewRequestLog()))
+	defer srv.Close()
+	const calls = 40
+	for range calls {
+		res, err := http.Post(srv.URL+"/x", "text/plain", nil)
+		if err == nil {
+			res.Body.Close()
+			t.Fatalf("got an answer (%d); want the connection cut without one", res.StatusCode)
+		}
+	}
+	// About half the cut requests were applied first: a client cannot tell which.
+	if n := applied.Load(); n == 0 || n == calls {
+		t.Fatalf("applied %d of %d cut requests; want some applied and some not", n, calls)
+	}
+	if f.Fired() != calls {
+		t.Fatalf("Fired() = %d, want %d", f.Fired(), calls)
 	}
 }
 
