@@ -154,16 +154,8 @@ func (s *Store) OpenAlertTicketsByTicketID(ctx context.Context, ticketIDs []int6
 	if len(ticketIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+alertTicketColumns+` FROM alert_tickets
+	return s.queryAlertTickets(ctx, "read open alert tickets by ticket id", `SELECT `+alertTicketColumns+` FROM alert_tickets
 		WHERE state = 'open' AND ticket_id = ANY($1) ORDER BY ticket_id`, ticketIDs)
-	if err != nil {
-		return nil, wrap("read open alert tickets by ticket id", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertTicket, error) { return scanAlertTicket(r) })
-	if err != nil {
-		return nil, wrap("read open alert tickets by ticket id", err)
-	}
-	return out, nil
 }
 
 // MarkAlertTicketCompletionReported records that the completion of the
@@ -282,13 +274,18 @@ func (s *Store) ListAlertTickets(ctx context.Context, f AlertTicketFilter) ([]Al
 	}
 	sql := `SELECT ` + alertTicketColumns + ` FROM alert_tickets` + c.clause() +
 		` ORDER BY opened_at DESC, id DESC LIMIT ` + c.param(limit)
-	rows, err := s.pool.Query(ctx, sql, c.args...)
+	return s.queryAlertTickets(ctx, "list alert tickets", sql, c.args...)
+}
+
+// queryAlertTickets runs a SELECT of alertTicketColumns and scans every row.
+func (s *Store) queryAlertTickets(ctx context.Context, what, sql string, args ...any) ([]AlertTicket, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, wrap("list alert tickets", err)
+		return nil, wrap(what, err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertTicket, error) { return scanAlertTicket(r) })
 	if err != nil {
-		return nil, wrap("list alert tickets", err)
+		return nil, wrap(what, err)
 	}
 	return out, nil
 }

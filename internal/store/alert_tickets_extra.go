@@ -88,13 +88,5 @@ func (s *Store) QueryAlertTickets(ctx context.Context, q AlertTicketQuery) ([]Al
 	}
 	sql := `SELECT ` + alertTicketColumns + ` FROM alert_tickets` + c.clause() +
 		` ORDER BY opened_at DESC, id DESC LIMIT ` + c.param(limit)
-	rows, err := s.pool.Query(ctx, sql, c.args...)
-	if err != nil {
-		return nil, wrap("query alert tickets", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertTicket, error) { return scanAlertTicket(r) })
-	if err != nil {
-		return nil, wrap("query alert tickets", err)
-	}
-	return out, nil
+	return s.queryAlertTickets(ctx, "query alert tickets", sql, c.args...)
 }
