@@ -648,10 +648,11 @@ func (a *Alerts) companyContract(ctx context.Context, c *autotask.Client, compan
 	switch {
 	case err == nil:
 		var cs []entitlement.Contract
-		if err := json.Unmarshal(raw, &cs); err == nil {
+		jerr := json.Unmarshal(raw, &cs)
+		if jerr == nil {
 			return ActiveContract(cs, a.now()), nil
 		}
-		activity.GetLogger(ctx).Warn("unreadable contracts of the company in the store; asking Autotask", "company", companyID, "error", err)
+		activity.GetLogger(ctx).Warn("unreadable contracts of the company in the store; asking Autotask", "company", companyID, "error", jerr)
 	case !errors.Is(err, store.ErrNotFound):
 		return 0, classify(fmt.Sprintf("read contracts of company %d", companyID), err)
 	}
@@ -667,17 +668,11 @@ func (a *Alerts) activeContract(ctx context.Context, c *autotask.Client, company
 	if err != nil {
 		return 0, classify(fmt.Sprintf("read contracts of company %d", companyID), err)
 	}
-	now := time.Now()
-	var best int64
-	for _, k := range cs {
-		if k.StartDate != nil && k.StartDate.After(now) || k.EndDate != nil && k.EndDate.Before(now.AddDate(0, 0, -1)) {
-			continue
-		}
-		if best == 0 || k.ID < best {
-			best = k.ID
-		}
+	contracts := make([]entitlement.Contract, len(cs))
+	for i, k := range cs {
+		contracts[i] = toContract(k, nil, nil)
 	}
-	return best, nil
+	return ActiveContract(contracts, a.now()), nil
 }
 
 func orInt(p *int64, def int) int {

@@ -415,7 +415,7 @@ func TestOpenOrJoinAlertTicket_ConcurrentFirstSightingsOpenOneTicketPerGroup(t *
 			opened++
 		}
 	}
-	rows, _ := st.ListAlertTickets(ctx, store.AlertTicketFilter{State: store.TicketOpen})
+	rows, _ := st.QueryAlertTickets(ctx, store.AlertTicketQuery{State: store.TicketOpen})
 	if opened != 1 || len(rows) != 1 || rows[0].Occurrences != n {
 		t.Errorf("opened %d, open rows %d (occurrences %v); want 1 ticket counting %d alerts", opened, len(rows), rows, n)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/bench"
 	"github.com/acronis-autotask/acronis-autotask/internal/config"
-	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
@@ -156,32 +155,5 @@ func seedBench(ctx context.Context, st *store.Store) error {
 	if _, err := seedDemo(ctx, st); err != nil {
 		return err
 	}
-	actor := store.Actor{Name: "bench", Reason: "benchmark on the generated data set"}
-	for _, m := range demoAlertMappings() {
-		if _, err := st.UpsertAlertMapping(ctx, m, actor); err != nil {
-			return fmt.Errorf("seed alert mapping %s: %w", m.AlertType, err)
-		}
-	}
-	cur, err := st.CurrentSettings(ctx)
-	if err != nil {
-		return err
-	}
-	s, err := settings.Decode(cur.Document)
-	if err != nil {
-		return err
-	}
-	s.Tickets = settings.Tickets{
-		Reopening: settings.ReopenWindow{Enabled: true, WithinDays: 7},
-		AutoClose: settings.AutoClose{Enabled: true, StatusID: ptr(int64(5))}, // Complete
-		SourceID:  ptr(int64(8)), NoteTypeID: ptr(int64(1)), NotePublishID: ptr(int64(1)),
-		DismissAlertOnComplete: true,
-	}
-	doc, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	if _, err := st.SaveSettings(ctx, doc, cur.Version, actor); err != nil {
-		return fmt.Errorf("seed ticket settings: %w", err)
-	}
-	return nil
+	return seedTicketSettings(ctx, st, store.Actor{Name: "bench", Reason: "benchmark on the generated data set"})
 }

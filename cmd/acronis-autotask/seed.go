@@ -54,32 +54,8 @@ func seedDemo(ctx context.Context, st *store.Store) (bool, error) {
 // settings, and Litware (where the demo alerts are) mapped to its existing
 // tenant as an admin would. Tests configure their own.
 func seedDemoTickets(ctx context.Context, st *store.Store) error {
-	actor := store.Actor{Name: "make dev", Reason: "demo data for the sandboxes"}
-	for _, m := range demoAlertMappings() {
-		if _, err := st.UpsertAlertMapping(ctx, m, actor); err != nil {
-			return fmt.Errorf("seed alert mapping %s: %w", m.AlertType, err)
-		}
-	}
-	cur, err := st.CurrentSettings(ctx)
-	if err != nil {
+	if err := seedTicketSettings(ctx, st, store.Actor{Name: "make dev", Reason: "demo data for the sandboxes"}); err != nil {
 		return err
-	}
-	s, err := settings.Decode(cur.Document)
-	if err != nil {
-		return err
-	}
-	s.Tickets = settings.Tickets{
-		Reopening: settings.ReopenWindow{Enabled: true, WithinDays: 7},
-		AutoClose: settings.AutoClose{Enabled: true, StatusID: ptr(int64(5))}, // Complete
-		SourceID:  ptr(int64(8)), NoteTypeID: ptr(int64(1)), NotePublishID: ptr(int64(1)),
-		DismissAlertOnComplete: true,
-	}
-	doc, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	if _, err := st.SaveSettings(ctx, doc, cur.Version, actor); err != nil {
-		return fmt.Errorf("seed ticket settings: %w", err)
 	}
 	if _, err := st.MapCustomer(ctx, store.CustomerMapping{CompanyID: 107, TenantID: acsandbox.LitwareID, How: store.MappedManually},
 		store.Actor{Name: "make dev", Reason: "demo: Litware's tenant exists in Acronis"}); err != nil {
@@ -122,4 +98,36 @@ func demoServiceMappings() []store.ServiceMapping {
 		count("pw_pack_adv_security", atsandbox.ServiceAdvSecurityWS, "Acronis Cyber Protect - Advanced Security (Workstations)"),
 		storage,
 	}
+}
+
+// seedTicketSettings stores the demo alert mappings and ticket settings
+// (re-open within 7 days, auto-close, dismiss the alert on completion).
+func seedTicketSettings(ctx context.Context, st *store.Store, actor store.Actor) error {
+	for _, m := range demoAlertMappings() {
+		if _, err := st.UpsertAlertMapping(ctx, m, actor); err != nil {
+			return fmt.Errorf("seed alert mapping %s: %w", m.AlertType, err)
+		}
+	}
+	cur, err := st.CurrentSettings(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := settings.Decode(cur.Document)
+	if err != nil {
+		return err
+	}
+	s.Tickets = settings.Tickets{
+		Reopening: settings.ReopenWindow{Enabled: true, WithinDays: 7},
+		AutoClose: settings.AutoClose{Enabled: true, StatusID: ptr(int64(5))}, // Complete
+		SourceID:  ptr(int64(8)), NoteTypeID: ptr(int64(1)), NotePublishID: ptr(int64(1)),
+		DismissAlertOnComplete: true,
+	}
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if _, err := st.SaveSettings(ctx, doc, cur.Version, actor); err != nil {
+		return fmt.Errorf("seed ticket settings: %w", err)
+	}
+	return nil
 }

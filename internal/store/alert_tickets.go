@@ -43,14 +43,6 @@ type AlertTicket struct {
 	CompletionReported *time.Time
 }
 
-// AlertTicketFilter selects alert tickets; zero fields do not filter.
-type AlertTicketFilter struct {
-	CompanyID *int64
-	AlertID   string
-	State     string
-	Limit     int // default 100, at most 1000
-}
-
 // AlertExternalID is the Autotask externalID of an alert's ticket: the alert id
 // for the first generation, "<alert id>#<generation>" after that. The schema
 // computes the same value and keeps it unique.
@@ -251,30 +243,6 @@ func (s *Store) alertTicketBy(ctx context.Context, cond string, arg any) (AlertT
 		return AlertTicket{}, ErrNotFound
 	}
 	return t, err
-}
-
-// ListAlertTickets returns alert tickets matching f, newest first.
-func (s *Store) ListAlertTickets(ctx context.Context, f AlertTicketFilter) ([]AlertTicket, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	if limit > 1000 {
-		limit = 1000
-	}
-	var c conditions
-	if f.CompanyID != nil {
-		c.add("company_id = ?", *f.CompanyID)
-	}
-	if f.AlertID != "" {
-		c.add("alert_id = ?", f.AlertID)
-	}
-	if f.State != "" {
-		c.add("state = ?", f.State)
-	}
-	sql := `SELECT ` + alertTicketColumns + ` FROM alert_tickets` + c.clause() +
-		` ORDER BY opened_at DESC, id DESC LIMIT ` + c.param(limit)
-	return s.queryAlertTickets(ctx, "list alert tickets", sql, c.args...)
 }
 
 // queryAlertTickets runs a SELECT of alertTicketColumns and scans every row.

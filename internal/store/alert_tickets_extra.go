@@ -64,6 +64,7 @@ func (s *Store) OpenOrJoinAlertTicket(ctx context.Context, t AlertTicket) (saved
 // AlertTicketQuery selects alert tickets for the tickets list; zero fields do not filter.
 type AlertTicketQuery struct {
 	CompanyID *int64
+	AlertID   string
 	AlertType string
 	State     string
 	Limit     int // default 100, at most 1000
@@ -79,6 +80,9 @@ func (s *Store) QueryAlertTickets(ctx context.Context, q AlertTicketQuery) ([]Al
 	var c conditions
 	if q.CompanyID != nil {
 		c.add("company_id = ?", *q.CompanyID)
+	}
+	if q.AlertID != "" {
+		c.add("alert_id = ?", q.AlertID)
 	}
 	if q.AlertType != "" {
 		c.add("alert_type = ?", q.AlertType)

@@ -114,11 +114,11 @@ func TestAlertTicket_CloseReopenAndNewGeneration(t *testing.T) {
 	_, err = st.CloseAlertTicket(ctx, 999999, time.Time{})
 	assert.ErrorIs(t, err, store.ErrNotFound)
 
-	open, err := st.ListAlertTickets(ctx, store.AlertTicketFilter{State: store.TicketOpen})
+	open, err := st.QueryAlertTickets(ctx, store.AlertTicketQuery{State: store.TicketOpen})
 	require.NoError(t, err)
 	require.Len(t, open, 1)
 	assert.Equal(t, second.ID, open[0].ID)
-	all, err := st.ListAlertTickets(ctx, store.AlertTicketFilter{CompanyID: ptr(int64(29683)), AlertID: alertID})
+	all, err := st.QueryAlertTickets(ctx, store.AlertTicketQuery{CompanyID: ptr(int64(29683)), AlertID: alertID})
 	require.NoError(t, err)
 	assert.Len(t, all, 2)
 }
