@@ -154,7 +154,7 @@ func TestContractSync_QuietHourStaysWithinFivePercentOfTheBudget(t *testing.T) {
 		t.Errorf("%d runs for %d polls: the scan's pages should run between polls", rounds, polls)
 	}
 	if got := h.notes.take(); len(got) != 0 {
-		t.Fatalf("quiet hour notified companies %v", keysOf(got))
+		t.Fatalf("quiet hour notified companies %v", keys(got))
 	}
 	if limit := int64(10000 * 5 / 100); requests > limit {
 		t.Fatalf("quiet hour cost %d Autotask requests in %d rounds, want at most %d (5%% of 10,000)", requests, rounds, limit)
@@ -173,7 +173,7 @@ func TestContractSync_AdjustmentIsFoundByNewUnitRows(t *testing.T) {
 	h.run(time.Minute)
 	got := h.notes.take()
 	if len(got) != 1 || len(got[101]) != 1 {
-		t.Fatalf("notified %v, want only company 101", keysOf(got))
+		t.Fatalf("notified %v, want only company 101", keys(got))
 	}
 	if units := servicesUnits(got[101][0], atsandbox.ServiceWorkstations); units != 30 {
 		t.Fatalf("Contoso workstations in snapshot = %d, want 30", units)
@@ -215,16 +215,6 @@ func servicesUnits(s CompanySnapshot, serviceID int64) int64 {
 		}
 	}
 	return n
-}
-
-func keysOf(m map[int64][]CompanySnapshot) []int64 { return keys(boolMap(m)) }
-
-func boolMap(m map[int64][]CompanySnapshot) map[int64]bool {
-	out := map[int64]bool{}
-	for k := range m {
-		out[k] = true
-	}
-	return out
 }
 
 func TestContractSync_CreatesTheAcronisPAYGFieldOnceWhereMissing(t *testing.T) {

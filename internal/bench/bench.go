@@ -934,13 +934,13 @@ func top(rows []sandbox.EndpointCount, n int) []sandbox.EndpointCount {
 // worker's own process when it runs apart (SetPID), else this process, which
 // then also holds the server and both sandboxes. This process is sampled too.
 type rssSampler struct {
-	mu        sync.Mutex
-	pid       int // 0: this process
-	peak, hwm int64
-	last      int64
-	selfPeak  int64
-	quit      chan struct{}
-	ended     chan struct{}
+	mu       sync.Mutex
+	pid      int // 0: this process
+	peak     int64
+	last     int64
+	selfPeak int64
+	quit     chan struct{}
+	ended    chan struct{}
 }
 
 func readRSS(pid int) (rss, hwm int64) {
@@ -962,7 +962,7 @@ func (r *rssSampler) SetPID(pid int) {
 	if pid == os.Getpid() {
 		pid = 0
 	}
-	r.pid, r.peak, r.hwm, r.last = pid, 0, 0, 0
+	r.pid, r.peak, r.last = pid, 0, 0
 }
 
 func (r *rssSampler) start(every time.Duration) {
@@ -992,8 +992,7 @@ func (r *rssSampler) sample() {
 		return // the worker's process has exited: keep its last sample
 	}
 	r.last = rss
-	r.peak = max(r.peak, rss)
-	r.hwm = max(r.hwm, hwm)
+	r.peak = max(r.peak, rss, hwm)
 }
 
 func (r *rssSampler) current() int64 {
@@ -1018,7 +1017,7 @@ func (r *rssSampler) result() Memory {
 	r.sample()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := Memory{PeakRSSBytes: max(r.peak, r.hwm), EndRSSBytes: r.last, Process: "worker process (acronis-autotask worker)"}
+	m := Memory{PeakRSSBytes: r.peak, EndRSSBytes: r.last, Process: "worker process (acronis-autotask worker)"}
 	_, selfHWM := readRSS(0)
 	m.BenchPeakRSSBytes = max(r.selfPeak, selfHWM)
 	if r.pid == 0 {
