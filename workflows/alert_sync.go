@@ -30,11 +30,13 @@ func AlertSyncWorkflow(ctx workflow.Context, state AlertSyncState) error {
 	if err := workflow.SetQueryHandler(ctx, QueryAlertStatus, func() (AlertSyncState, error) { return state, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    20 * time.Second,
-		Summary:             "read changed Acronis alerts and notify their workflows",
-		RetryPolicy: &temporal.RetryPolicy{
+	// The sync pages through both APIs under their own rate limits, so it runs on the workflow's queue.
+	actx := withActivityOptions(ctx, activityOptions{
+		Pool:         PoolLocal,
+		Summary:      "Read changed Acronis alerts and notify their workflows",
+		StartToClose: 10 * time.Minute,
+		Heartbeat:    20 * time.Second,
+		Retry: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 3,
 		},
 	})
@@ -73,7 +75,7 @@ func AlertSyncWorkflow(ctx workflow.Context, state AlertSyncState) error {
 			return workflow.NewContinueAsNewError(ctx, AlertSyncWorkflow, state)
 		}
 		// Sleep until the next interval; a "sync now" cuts it short.
-		if err := sleepOrSignal(ctx, wait, syncNow, "next alert sync"); err != nil {
+		if err := sleepOrSignal(ctx, wait, syncNow, "Wait for the next alert sync at "+state.NextRunAt.UTC().Format(time.RFC3339)); err != nil {
 			return err
 		}
 	}

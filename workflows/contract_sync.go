@@ -35,11 +35,14 @@ func ContractSyncWorkflow(ctx workflow.Context, state ContractSyncState) error {
 	if err := workflow.SetQueryHandler(ctx, QuerySyncStatus, func() (ContractSyncState, error) { return state, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    2 * time.Minute,
-		Summary:             "read changes from Autotask and notify customers",
-		RetryPolicy: &temporal.RetryPolicy{
+	// The sync reads Autotask under the budget it shares out itself and signals
+	// customer workflows, so it runs on the workflow's queue.
+	actx := withActivityOptions(ctx, activityOptions{
+		Pool:         PoolLocal,
+		Summary:      "Read contract changes from Autotask and notify their customers",
+		StartToClose: 30 * time.Minute,
+		Heartbeat:    2 * time.Minute,
+		Retry: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute, MaximumAttempts: 3,
 		},
 	})
@@ -78,7 +81,7 @@ func ContractSyncWorkflow(ctx workflow.Context, state ContractSyncState) error {
 			return workflow.NewContinueAsNewError(ctx, ContractSyncWorkflow, state)
 		}
 		// Sleep until the next interval; a "sync now" cuts it short.
-		if err := sleepOrSignal(ctx, wait, syncNow, "next contract sync"); err != nil {
+		if err := sleepOrSignal(ctx, wait, syncNow, "Wait for the next contract sync at "+state.NextRunAt.UTC().Format(time.RFC3339)); err != nil {
 			return err
 		}
 	}
