@@ -32,6 +32,8 @@
 //	GET    /api/2/tenants/{id}/infra, /api/2/infra?uuids=
 //	GET    /api/2/tenants/{id}/usages, /api/2/tenants/usages?tenants=a,b[&usage_names=]
 //	GET    /api/2/tenants/{id}/users
+//	GET    /api/2/users?tenant_id=|subtree_root_tenant_id=|uuids=&updated_since=&limit=&after=&allow_deleted=
+//	                                                  → {items, paging{cursors{after}}, timestamp}
 //	GET    /api/2/users/check_login?username=         → 204 free, 409 taken
 //	POST   /api/2/users; GET|DELETE /api/2/users/{id}
 //	GET|PUT /api/2/users/{id}/access_policies
@@ -42,7 +44,10 @@
 //	POST   /api/event_manager/v1/subscriptions        → 201 (tenant topic only)
 //	GET    /api/event_manager/v1/events?subscription_id=&offset=  → {events, offset}, or 202 + Retry-After when none
 //
-// Errors use the platform body {"error":{code,message,details{info},context,domain}}.
+// Errors use the platform body {"error":{code,message,details{info},context,domain}},
+// unknown paths (404) and other methods on a known path (405, with Allow)
+// included. Usage values and absolute values are whole numbers, as typed
+// clients of the real API expect (bytes are integers there).
 // Choices where Acronis publishes nothing, made explicit here:
 //   - a stale tenant, pricing or user version is 409 with code 1001 "Version
 //     mismatch" (the code is documented, the status is not); a stale quota

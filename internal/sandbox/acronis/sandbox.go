@@ -145,7 +145,7 @@ func (s *Sandbox) buildHandler() http.Handler {
 	s.routes(api)
 	outer := http.NewServeMux()
 	outer.Handle(ControlPrefix, s.controlHandler())
-	outer.Handle("/", sandbox.Controls(s.guard(api), s.faults, s.log))
+	outer.Handle("/", sandbox.Controls(s.guard(platformErrors(api)), s.faults, s.log))
 	return outer
 }
 
@@ -178,6 +178,7 @@ func (s *Sandbox) routes(m *http.ServeMux) {
 	m.HandleFunc("DELETE /api/2/applications/{app}/bindings/tenants/{id}", s.handleUnbind)
 	m.HandleFunc("GET /api/2/infra", s.handleInfra)
 
+	m.HandleFunc("GET /api/2/users", s.handleListUsers)
 	m.HandleFunc("GET /api/2/users/check_login", s.handleCheckLogin)
 	m.HandleFunc("POST /api/2/users", s.handleCreateUser)
 	m.HandleFunc("GET /api/2/users/{id}", s.handleGetUser)
