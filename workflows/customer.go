@@ -132,9 +132,12 @@ func (c *customer) run(ctx workflow.Context) error {
 		if !c.waitingToRetry(ctx) {
 			c.advanceDeprovisioning(ctx)
 		}
-		if c.twoWayActive() && !c.waitingToRetry(ctx) && !c.state.NeedsReconcile &&
-			workflow.GetVersion(ctx, "two-way-sync", workflow.DefaultVersion, 1) == 1 {
-			c.twoWaySync(ctx)
+		if c.twoWayActive() && !c.waitingToRetry(ctx) && !c.state.NeedsReconcile {
+			// Asked only here, so the marker is recorded exactly when it was before.
+			twoWay := workflow.GetVersion(ctx, versionTwoWaySync, workflow.DefaultVersion, 1)
+			if twoWay == 1 {
+				c.twoWaySync(ctx)
+			}
 		}
 		c.mu.Unlock()
 		c.publish(ctx)
@@ -277,10 +280,20 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	if s.Plan.Settings.AccountsBasedOn == "primary_contact" {
 		// Read once and kept for retries: it is one Autotask request per customer
 		// (BENCHMARKS.md, finding 2). Workflows before this change re-read it.
+		// Each version is asked only when its case applies, in this order, as
+		// the switch that recorded the v3 histories asked them.
+		keep := false
+		if s.Contact != nil {
+			keep = workflow.GetVersion(ctx, versionKeepPrimaryContact, workflow.DefaultVersion, 1) == 1
+		}
+		fromSnapshot := false
+		if !keep && s.Snapshot != nil && s.Snapshot.ContactKnown {
+			fromSnapshot = workflow.GetVersion(ctx, versionContactFromSnapshot, workflow.DefaultVersion, 1) == 1
+		}
 		switch {
-		case s.Contact != nil && workflow.GetVersion(ctx, "keep-primary-contact", workflow.DefaultVersion, 1) == 1:
+		case keep:
 			in.Contact = s.Contact
-		case s.Snapshot != nil && s.Snapshot.ContactKnown && workflow.GetVersion(ctx, "contact-from-snapshot", workflow.DefaultVersion, 1) == 1:
+		case fromSnapshot:
 			// The contract sync reads contacts in batches of 200 companies.
 			in.Contact = s.Snapshot.PrimaryContact
 		default:
@@ -548,10 +561,12 @@ func (c *customer) publish(ctx workflow.Context) {
 	}
 	// The store keeps each customer's phase and last error for lists and stats
 	// (added after v1: replayed v1 histories take the default branch).
-	if rec := [2]string{string(s.Phase), s.LastError}; rec != c.recorded &&
-		workflow.GetVersion(ctx, "record-customer-state", workflow.DefaultVersion, 1) == 1 {
-		if err := c.exec(ctx, PoolLocal, "Record that "+c.who()+" is "+rec[0], activities.StoreActs.RecordCustomerState, s.CompanyID, rec[0], rec[1]).Get(ctx, nil); err == nil {
-			c.recorded = rec
+	if rec := [2]string{string(s.Phase), s.LastError}; rec != c.recorded {
+		// Asked only when there is something to record, as before.
+		if workflow.GetVersion(ctx, versionRecordCustomerState, workflow.DefaultVersion, 1) == 1 {
+			if err := c.exec(ctx, PoolLocal, "Record that "+c.who()+" is "+rec[0], activities.StoreActs.RecordCustomerState, s.CompanyID, rec[0], rec[1]).Get(ctx, nil); err == nil {
+				c.recorded = rec
+			}
 		}
 	}
 	workflow.SetCurrentDetails(ctx, c.details())
