@@ -68,3 +68,10 @@ func withActivityOptions(ctx workflow.Context, o activityOptions) workflow.Conte
 func executeActivity(ctx workflow.Context, o activityOptions, activity any, args ...any) workflow.Future {
 	return workflow.ExecuteActivity(withActivityOptions(ctx, o), activity, args...)
 }
+
+// stepBackoff is how long an entity workflow (customer, alert) waits before
+// it retries a step that failed failures times in a row, past the activity's
+// own retries: 2, 4, 8 … minutes, at most about an hour.
+func stepBackoff(failures int) time.Duration {
+	return time.Duration(1<<min(failures, 6)) * time.Minute
+}

@@ -53,12 +53,10 @@ func AlertTicketWorkflow(ctx workflow.Context, state AlertState) error {
 }
 
 type alertTicket struct {
-	state       AlertState
-	alerts      workflow.ReceiveChannel
-	completed   workflow.ReceiveChannel
-	timerAt     time.Time
-	timerCancel workflow.CancelFunc
-	timer       workflow.Future
+	state     AlertState
+	alerts    workflow.ReceiveChannel
+	completed workflow.ReceiveChannel
+	timer     deadlineTimer
 }
 
 func (w *alertTicket) setup(ctx workflow.Context) error {
@@ -100,9 +98,7 @@ func (w *alertTicket) run(ctx workflow.Context) error {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(w.alerts, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(w.completed, func(workflow.ReceiveChannel, bool) {})
-		if w.timer != nil {
-			sel.AddFuture(w.timer, func(workflow.Future) { w.timer, w.timerAt = nil, time.Time{} })
-		}
+		w.timer.addTo(sel)
 		sel.Select(ctx)
 		if err := ctx.Err(); err != nil {
 			return err
@@ -152,23 +148,11 @@ func (w *alertTicket) armTimer(ctx workflow.Context) {
 	if !s.WindowEndsAt.IsZero() && (due.IsZero() || s.WindowEndsAt.Before(due)) {
 		due = s.WindowEndsAt
 	}
-	if due.Equal(w.timerAt) && (w.timer != nil || due.IsZero()) {
-		return
-	}
-	if w.timerCancel != nil {
-		w.timerCancel()
-	}
-	w.timer, w.timerCancel, w.timerAt = nil, nil, time.Time{}
-	if due.IsZero() {
-		return
-	}
 	summary := "Wait until the re-open window ends at " + due.UTC().Format(time.RFC3339)
 	if due.Equal(s.RetryAt) {
 		summary = "Wait to retry the failed step at " + due.UTC().Format(time.RFC3339)
 	}
-	tctx, cancel := workflow.WithCancel(ctx)
-	w.timer = workflow.NewTimerWithOptions(tctx, max(due.Sub(workflow.Now(ctx)), time.Millisecond), workflow.TimerOptions{Summary: summary})
-	w.timerCancel, w.timerAt = cancel, due
+	w.timer.set(ctx, due, time.Millisecond, summary)
 }
 
 // step handles what is pending, oldest first, stopping at the first failure.
@@ -392,7 +376,7 @@ func (w *alertTicket) fail(ctx workflow.Context, what string, err error) {
 	s := &w.state
 	s.Failures++
 	s.LastError = what + ": " + errorText(err)
-	s.RetryAt = workflow.Now(ctx).Add(time.Duration(1<<min(s.Failures, 6)) * time.Minute)
+	s.RetryAt = workflow.Now(ctx).Add(stepBackoff(s.Failures))
 	workflow.GetLogger(ctx).Warn("alert step failed", "alert", s.AlertID, "step", what, "failures", s.Failures, "error", s.LastError)
 }
 

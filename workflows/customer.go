@@ -79,9 +79,7 @@ type customer struct {
 	mu        workflow.Mutex
 	// provisionRequested is set by "map to a new tenant"; it provisions even when automatic provisioning is off.
 	provisionRequested bool
-	timerAt            time.Time
-	timerCancel        workflow.CancelFunc
-	timer              workflow.Future
+	timer              deadlineTimer
 	upserted           [2]string
 	recorded           [2]string
 }
@@ -163,9 +161,7 @@ func (c *customer) run(ctx workflow.Context) error {
 		sel.AddReceive(c.contracts, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.refresh, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.wake, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
-		if c.timer != nil {
-			sel.AddFuture(c.timer, func(workflow.Future) { c.timer, c.timerAt = nil, time.Time{} })
-		}
+		c.timer.addTo(sel)
 		sel.Select(ctx)
 		if err := ctx.Err(); err != nil {
 			return err // cancelled by an operator: stop, leaving Acronis as it is
@@ -454,24 +450,7 @@ func (c *customer) nextWake() (time.Time, string) {
 // the deadline moves (a settings change, a hold, a retry).
 func (c *customer) armTimer(ctx workflow.Context) {
 	at, what := c.nextWake()
-	if at.Equal(c.timerAt) && (c.timer != nil || at.IsZero()) {
-		return
-	}
-	if c.timerCancel != nil {
-		c.timerCancel()
-		c.timerCancel, c.timer = nil, nil
-	}
-	c.timerAt = at
-	if at.IsZero() {
-		return
-	}
-	d := at.Sub(workflow.Now(ctx))
-	if d < time.Second {
-		d = time.Second
-	}
-	tctx, cancel := workflow.WithCancel(ctx)
-	c.timerCancel = cancel
-	c.timer = workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: "Wait until " + what + " at " + at.UTC().Format(time.RFC3339)})
+	c.timer.set(ctx, at, time.Second, "Wait until "+what+" at "+at.UTC().Format(time.RFC3339))
 }
 
 // customerStep is the policy every customer activity shares; failures past
@@ -507,8 +486,7 @@ func (c *customer) fail(ctx workflow.Context, what string, err error) {
 	s := &c.state
 	s.Failures++
 	s.LastError = what + ": " + errorText(err)
-	backoff := time.Duration(1<<min(s.Failures, 6)) * time.Minute
-	s.RetryAt = workflow.Now(ctx).Add(backoff)
+	s.RetryAt = workflow.Now(ctx).Add(stepBackoff(s.Failures))
 	s.NeedsReconcile = true
 	if s.Failures >= failuresBeforeError {
 		s.Phase = PhaseError

@@ -94,16 +94,9 @@ func (r *usageReport) setup(ctx workflow.Context) error {
 
 func (r *usageReport) run(ctx workflow.Context) error {
 	if wait := r.state.NextRunAt.Sub(workflow.Now(ctx)); wait > 0 {
-		// Wait for the next scheduled run or an operator's "run now", whichever comes first.
-		tctx, cancel := workflow.WithCancel(ctx)
-		timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{
-			Summary: "Wait for the next usage report at " + r.state.NextRunAt.UTC().Format(time.RFC3339)})
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(timer, func(workflow.Future) {})
-		sel.AddReceive(r.runNow, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
-		sel.Select(ctx)
-		cancel()
-		if err := ctx.Err(); err != nil {
+		// Wait for the next scheduled run or an operator's "run now", whichever
+		// comes first; the "run now" is drained after the run it starts.
+		if err := sleepOrSignal(ctx, wait, r.runNow, "Wait for the next usage report at "+r.state.NextRunAt.UTC().Format(time.RFC3339)); err != nil {
 			return err
 		}
 	}
