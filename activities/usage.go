@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,6 +18,12 @@ type UsageAcronis interface {
 	GetTenants(ctx context.Context, ids []string) ([]acronis.Tenant, error)
 	EachTenant(ctx context.Context, q acronis.TenantQuery, fn func([]acronis.Tenant) error) (time.Time, error)
 	GetUsages(ctx context.Context, tenantIDs []string, usageNames ...string) ([]acronis.TenantUsages, error)
+	// Billing reports (usage_billing_report.go).
+	PartnerTenantID() string
+	TenantReports(ctx context.Context, tenantID string) ([]acronis.Report, error)
+	CreateReport(ctx context.Context, r acronis.Report) (acronis.Report, error)
+	StoredReports(ctx context.Context, reportID string) ([]acronis.StoredReport, error)
+	DownloadStoredReport(ctx context.Context, reportID, storedID string) ([]byte, error)
 }
 
 // UsageAcronisSource returns the Acronis client for the current credentials.
@@ -34,6 +41,10 @@ type UsageStore interface {
 	CorrectUsage(ctx context.Context, u store.UsageRecord, reason string) (store.UsageRecord, error)
 	MarkReported(ctx context.Context, id, adjustmentID int64) (store.UsageRecord, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	ConfirmUsage(ctx context.Context, id int64, source, samples json.RawMessage) (store.UsageRecord, error)
+	ClaimUsageReport(ctx context.Context, start, end time.Time, tenantID string) (store.UsageReport, error)
+	UpdateUsageReport(ctx context.Context, id int64, reportID, storedID, status, errText string) (store.UsageReport, error)
+	FailedUsageReportIDs(ctx context.Context, start, end time.Time) ([]string, error)
 }
 
 // Usage holds the pay-as-you-go usage reporting activities (SPEC F8): read
@@ -42,6 +53,8 @@ type Usage struct {
 	Acronis  UsageAcronisSource
 	Autotask AutotaskSource
 	Store    UsageStore
+
+	reports reportCache // downloaded billing reports, shared by a run's batches
 }
 
 // UsageActs names the usage activities for workflow code.
@@ -85,6 +98,12 @@ type UsageBatchInput struct {
 	Customers     []UsageCustomer          `json:"customers"`
 	// ObservedAt is when the run started; it dates corrections' reasons.
 	ObservedAt time.Time `json:"observedAt"`
+	// Report, when set, is the saved billing report the period is settled
+	// from: figures come from it (live usage supplies only units and quotas).
+	Report *usage.ReportRef `json:"report,omitempty"`
+	// Estimate marks the rows recorded from live usage as estimates (the
+	// current month, before its billing report exists).
+	Estimate bool `json:"estimate,omitempty"`
 }
 
 // UsageBatchResult has one result per customer: a failure stays with its customer.

@@ -63,7 +63,7 @@ func (u *Usage) CollectUsage(ctx context.Context, in UsageBatchInput) (UsageBatc
 		}
 		wanted = append(wanted, i)
 	}
-	samples, err := u.samples(ctx, in.Customers, wanted, &out)
+	samples, err := u.samples(ctx, in, wanted, &out)
 	if err != nil {
 		return out, err
 	}
@@ -220,7 +220,11 @@ func unitsAt(ctx context.Context, c *autotask.Client, contractIDs []int64, day t
 
 // samples reads the usages of the wanted customers, grouped by company. A
 // mapped sub-partner stands for all customer tenants below it.
-func (u *Usage) samples(ctx context.Context, customers []UsageCustomer, wanted []int, out *UsageBatchResult) (map[int64][]usage.Sample, error) {
+//
+// With in.Report, the figures are the billing report's (settleSamples); the
+// live read still supplies units and quotas.
+func (u *Usage) samples(ctx context.Context, in UsageBatchInput, wanted []int, out *UsageBatchResult) (map[int64][]usage.Sample, error) {
+	customers := in.Customers
 	if len(wanted) == 0 {
 		return nil, nil
 	}
@@ -295,6 +299,13 @@ func (u *Usage) samples(ctx context.Context, customers []UsageCustomer, wanted [
 			res[company] = append(res[company], s)
 		}
 	}
+	if in.Report != nil {
+		rows, err := u.reports.get(ctx, api, *in.Report)
+		if err != nil {
+			return nil, err
+		}
+		settleSamples(res, owner, rows)
+	}
 	return res, nil
 }
 
@@ -349,9 +360,17 @@ func (u *Usage) record(ctx context.Context, in UsageBatchInput, companyID int64,
 	if l.Samples == nil {
 		samples = []byte("[]")
 	}
+	src := usage.Source{Kind: usage.SourceLive, ObservedAt: in.ObservedAt.UTC(), Samples: len(l.Samples)}
+	if in.Report != nil {
+		src = in.Report.Source(len(l.Samples))
+	}
+	source, err := json.Marshal(src)
+	if err != nil {
+		return fmt.Errorf("encode the source of %s: %w", l.Metric, err)
+	}
 	rec := store.UsageRecord{ContractServiceID: csID, PeriodStart: in.Period.Start, PeriodEnd: in.Period.End, Metric: l.Metric,
 		RawValue: l.Raw, RawUnit: l.RawUnit, BilledValue: strconv.FormatInt(l.Billed, 10), BilledUnit: l.BilledUnit,
-		Rounding: l.Rounding, Samples: samples}
+		Rounding: l.Rounding, Samples: samples, Source: source, Estimate: in.Estimate && in.Report == nil}
 	cur, found, err := u.currentRow(ctx, rec)
 	if err != nil {
 		return err
@@ -376,6 +395,12 @@ func (u *Usage) record(ctx context.Context, in UsageBatchInput, companyID int64,
 	case cur.BilledUnit == l.BilledUnit && usage.SameDecimal(cur.BilledValue, rec.BilledValue):
 		saved = cur
 		r.Unchanged++
+		if in.Report != nil && !reportSourced(cur, *in.Report) {
+			// The billing report confirms the estimate: same bill, now sourced.
+			if saved, err = u.Store.ConfirmUsage(ctx, cur.ID, source, samples); err != nil {
+				return fmt.Errorf("confirm %s of contract service %d from the billing report: %w", l.Metric, csID, err)
+			}
+		}
 	default:
 		saved, err = u.Store.CorrectUsage(ctx, rec, correctionReason(cur, l, in))
 		if err != nil {
@@ -406,7 +431,22 @@ func (u *Usage) currentRow(ctx context.Context, rec store.UsageRecord) (store.Us
 	return store.UsageRecord{}, false, nil
 }
 
+// reportSourced reports whether row already names ref as its source.
+func reportSourced(row store.UsageRecord, ref usage.ReportRef) bool {
+	var src usage.Source
+	_ = json.Unmarshal(row.Source, &src)
+	return !row.Estimate && src.Kind == usage.SourceReport && src.StoredID == ref.StoredID
+}
+
+// correctionReasonBillingReport starts every correction a billing report makes.
+const correctionReasonBillingReport = "billing report"
+
 func correctionReason(cur store.UsageRecord, l usage.Line, in UsageBatchInput) string {
+	if in.Report != nil {
+		return fmt.Sprintf("%s %s (stored copy %s) for %s: %s of %s is %d %s, not %s %s (raw %s %s)", correctionReasonBillingReport,
+			in.Report.ReportID, in.Report.StoredID, usage.ReportDates(in.Period), l.Metric, in.Period, l.Billed, l.BilledUnit,
+			cur.BilledValue, cur.BilledUnit, l.Raw, l.RawUnit)
+	}
 	return fmt.Sprintf("usage of %s for %s changed from %s %s to %d %s (raw %s %s, observed %s)", l.Metric, in.Period,
 		cur.BilledValue, cur.BilledUnit, l.Billed, l.BilledUnit, l.Raw, l.RawUnit, in.ObservedAt.UTC().Format(time.RFC3339))
 }
