@@ -273,7 +273,7 @@ func (r *usageReport) queue(p usage.Period) {
 // batch is recorded from it and written. False leaves the period unsettled.
 func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan, p usage.Period, now time.Time, rec *UsageRunRecord) bool {
 	var st activities.UsageReportStatus
-	if err := execUsage(ctx, "find or create the billing report for "+usage.ReportDates(p), 2*time.Minute,
+	if err := execUsage(ctx, PoolLocal, "find or create the billing report for "+usage.ReportDates(p), 2*time.Minute,
 		activities.UsageActs.EnsureUsageReport, activities.UsageReportInput{Period: p}).Get(ctx, &st); err != nil {
 		rec.fail(fmt.Sprintf("billing report for %s: %v", p, err))
 		return false
@@ -288,7 +288,7 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 			rec.fail(fmt.Sprintf("billing report %s: %v", st.Ref.ReportID, err))
 			return false
 		}
-		if err := execUsage(ctx, "poll billing report "+st.Ref.ReportID, time.Minute,
+		if err := execUsage(ctx, PoolLocal, "poll billing report "+st.Ref.ReportID, time.Minute,
 			activities.UsageActs.PollUsageReport, st.Ref).Get(ctx, &st); err != nil {
 			rec.fail(fmt.Sprintf("poll billing report %s: %v", st.Ref.ReportID, err))
 			return false
@@ -304,7 +304,7 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 	if !r.collectAndWrite(ctx, in, plan.Customers, rec) {
 		return false
 	}
-	if err := execUsage(ctx, "settle "+p.String()+" from billing report "+ref.ReportID, time.Minute,
+	if err := execUsage(ctx, PoolLocal, "settle "+p.String()+" from billing report "+ref.ReportID, time.Minute,
 		activities.UsageActs.SettleUsageReport, ref).Get(ctx, nil); err != nil {
 		rec.fail(fmt.Sprintf("settle billing report %s: %v", ref.ReportID, err))
 		return false
@@ -322,7 +322,7 @@ func (r *usageReport) collectAndWrite(ctx workflow.Context, base activities.Usag
 		in.Customers = batch
 		var collected activities.UsageBatchResult
 		summary := fmt.Sprintf("collect usage of %d customers from company %d for %s", len(batch), batch[0].CompanyID, in.Period)
-		if err := execUsage(ctx, summary, 5*time.Minute, activities.UsageActs.CollectUsage, in).Get(ctx, &collected); err != nil {
+		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.CollectUsage, in).Get(ctx, &collected); err != nil {
 			for _, c := range batch {
 				rec.fail(fmt.Sprintf("company %d: collect usage: %v", c.CompanyID, err))
 			}
@@ -344,7 +344,7 @@ func (r *usageReport) collectAndWrite(ctx workflow.Context, base activities.Usag
 		}
 		var written activities.UsageWriteResult
 		summary = fmt.Sprintf("write %d usage rows to Autotask", len(rows))
-		if err := execUsage(ctx, summary, 5*time.Minute, activities.UsageActs.ReportUsage, activities.UsageWriteInput{Rows: rows}).Get(ctx, &written); err != nil {
+		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.ReportUsage, activities.UsageWriteInput{Rows: rows}).Get(ctx, &written); err != nil {
 			rec.fail(fmt.Sprintf("companies %d…%d: write usage: %v", batch[0].CompanyID, batch[len(batch)-1].CompanyID, err))
 			ok = false
 			continue
@@ -368,7 +368,7 @@ func (r *usageReport) collectAndWrite(ctx workflow.Context, base activities.Usag
 func (r *usageReport) recordRun(ctx workflow.Context, now time.Time, rec *UsageRunRecord) {
 	summary := activities.UsageRunSummary{Period: rec.Period, StartedAt: now, Customers: rec.Customers, Recorded: rec.Recorded,
 		Corrected: rec.Corrected, Written: rec.Written, InEffect: rec.InEffect, Failed: rec.Failed}
-	if err := execUsage(ctx, "record the usage report", time.Minute, activities.UsageActs.RecordUsageRun, summary).Get(ctx, nil); err != nil {
+	if err := execUsage(ctx, PoolLocal, "record the usage report", time.Minute, activities.UsageActs.RecordUsageRun, summary).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("recording the usage report failed", "error", err)
 	}
 }
