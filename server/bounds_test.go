@@ -182,10 +182,10 @@ func TestAlertMappings_ValuesTheDatabaseWouldRefuseAre400BeforeWriting(t *testin
 	before := h.dump(t)
 	for body, field := range map[string]string{
 		`{"mappings":[{"alertType":"NewType","createTicket":true},{"alertType":"` + incompressible(9000) + `"}]}`: "mappings[1].alertType",
-		`{"mappings":[{"alertType":"NewType"},{"alertType":"Bad\u0000Type"}]}`:                                      "mappings[1].alertType",
-		`{"mappings":[{"alertType":"NewType"},{"alertType":"Tab\tType"}]}`:                                          "mappings[1].alertType",
-		`{"mappings":[{"alertType":"NewType","priority":99999999999999999999}]}`:                                    "mappings.priority",
-		`{"mappings":[{"alertType":"NewType","priority":1.5}]}`:                                                     "mappings.priority",
+		`{"mappings":[{"alertType":"NewType"},{"alertType":"Bad\u0000Type"}]}`:                                    "mappings[1].alertType",
+		`{"mappings":[{"alertType":"NewType"},{"alertType":"Tab\tType"}]}`:                                        "mappings[1].alertType",
+		`{"mappings":[{"alertType":"NewType","priority":99999999999999999999}]}`:                                  "mappings.priority",
+		`{"mappings":[{"alertType":"NewType","priority":1.5}]}`:                                                   "mappings.priority",
 	} {
 		r := h.do("PUT", "/api/v1/alert-mappings", adminToken, body)
 		if r.code != 400 {
