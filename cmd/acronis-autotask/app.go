@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/codec"
 	"github.com/acronis-autotask/acronis-autotask/internal/config"
 	"github.com/acronis-autotask/acronis-autotask/internal/connections"
@@ -73,7 +74,11 @@ func runApp(ctx context.Context, cfg config.Config, stdout io.Writer, r role, co
 			newRegistry,
 			openStore,
 			func(st *store.Store, cfg config.Config, log *slog.Logger) *connections.Provider {
-				return connections.New(st, connections.FromEnvironment(cfg), log, connections.AcronisRate(cfg.AcronisRequestsPerSecond))
+				return connections.New(st, connections.FromEnvironment(cfg), log, connections.AcronisRate(cfg.AcronisRequestsPerSecond),
+					connections.SharedBudget(func(ctx context.Context, username, code string) (autotask.Limiter, error) {
+						return st.AutotaskLimiter(ctx, store.BudgetConfig{Username: username, IntegrationCode: code,
+							Hourly: cfg.AutotaskHourlyBudget, CheckEvery: cfg.AutotaskThresholdEvery})
+					}))
 			},
 			func(c client.Client, cfg config.Config) workflows.Customers {
 				return workflows.Customers{Client: c, TaskQueue: cfg.TaskQueue}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
 )
@@ -63,6 +64,13 @@ type Config struct {
 	// AcronisRequestsPerSecond is the client's own request rate: Acronis
 	// publishes no limit, so it is the operator's to raise or lower.
 	AcronisRequestsPerSecond float64
+	// AutotaskHourlyBudget is the requests per rolling hour the whole fleet
+	// may send to the Autotask database, before what other integrations use
+	// (read from ThresholdInformation) is taken off.
+	AutotaskHourlyBudget int
+	// AutotaskThresholdEvery is how often one process of the fleet reads
+	// ThresholdInformation to follow Autotask's own count.
+	AutotaskThresholdEvery time.Duration
 }
 
 // Getenv is os.Getenv's shape, injected so tests never touch the real environment.
@@ -85,6 +93,8 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"ACRONIS_CLIENT_ID", "", "Acronis API client id"},
 	{"ACRONIS_CLIENT_SECRET", "", "Acronis API client secret"},
 	{"ACRONIS_REQUESTS_PER_SECOND", "20", "requests per second the Acronis client sends at most (Acronis publishes no limit)"},
+	{"AUTOTASK_HOURLY_BUDGET", "10000", "Autotask requests per rolling hour for all processes together (shared in PostgreSQL; other integrations' use is taken off)"},
+	{"AUTOTASK_THRESHOLD_EVERY", "5m", "how often one process reads Autotask's ThresholdInformation to follow its count (Go duration, 5s to 1h)"},
 	{"WORKFLOW_CACHE_SIZE", "1000", "workflows a worker keeps in memory (each idle customer costs about 80 KiB cached; evicted ones replay their history)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
@@ -127,6 +137,16 @@ func Load(getenv Getenv) (Config, error) {
 		bad("ACRONIS_REQUESTS_PER_SECOND", "must be a number above 0 and at most 1000, got %q", get("ACRONIS_REQUESTS_PER_SECOND"))
 	} else {
 		c.AcronisRequestsPerSecond = rps
+	}
+	if n, err := strconv.Atoi(get("AUTOTASK_HOURLY_BUDGET")); err != nil || n < 1 || n > 1000000 {
+		bad("AUTOTASK_HOURLY_BUDGET", "must be a whole number from 1 to 1000000, got %q", get("AUTOTASK_HOURLY_BUDGET"))
+	} else {
+		c.AutotaskHourlyBudget = n
+	}
+	if d, err := time.ParseDuration(get("AUTOTASK_THRESHOLD_EVERY")); err != nil || d < 5*time.Second || d > time.Hour {
+		bad("AUTOTASK_THRESHOLD_EVERY", "must be a duration from 5s to 1h, got %q", get("AUTOTASK_THRESHOLD_EVERY"))
+	} else {
+		c.AutotaskThresholdEvery = d
 	}
 	if n, err := strconv.Atoi(get("WORKFLOW_CACHE_SIZE")); err != nil || n < 1 || n > 100000 {
 		bad("WORKFLOW_CACHE_SIZE", "must be a whole number from 1 to 100000, got %q", get("WORKFLOW_CACHE_SIZE"))
