@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
 )
 
@@ -40,14 +42,21 @@ func (t Token) LogValue() slog.Value {
 
 // Config is everything the binary reads from the environment (SPEC §9).
 type Config struct {
-	DatabaseURL       string
+	DatabaseURL string
+	// Temporal is the connection (address, namespace, API key, TLS) from the
+	// SDK's environment configuration; TemporalAddress and TemporalNamespace
+	// repeat its address and namespace.
+	Temporal          client.Options
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
 	HTTPAddr          string
-	Tokens            []Token
-	Keyring           *secrets.Keyring
-	LogLevel          slog.Level
+	// MetricsAddr is where a worker-only process serves /metrics ("" none);
+	// a process with the REST API serves it on HTTPAddr.
+	MetricsAddr string
+	Tokens      []Token
+	Keyring     *secrets.Keyring
+	LogLevel    slog.Level
 
 	// Autotask and Acronis connection settings are optional here: they can also be
 	// set through the API, where they are stored encrypted.
@@ -79,10 +88,19 @@ type Getenv func(string) string
 // Variables lists every variable Load reads, with its default, for help text and the README.
 var Variables = []struct{ Name, Default, Meaning string }{
 	{"DATABASE_URL", "", "PostgreSQL URL (required), e.g. postgres://postgres@127.0.0.1:5432/acronis_autotask?sslmode=disable"},
-	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"},
+	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233 or the regional API key endpoint)"},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
+	{"TEMPORAL_API_KEY", "", "Temporal Cloud API key; turns TLS on"},
+	{"TEMPORAL_TLS", "", "true to use TLS without client certificates (a self-hosted cluster's frontend)"},
+	{"TEMPORAL_TLS_CLIENT_CERT_PATH", "", "mTLS client certificate (PEM file); also TEMPORAL_TLS_CLIENT_CERT_DATA for the PEM itself"},
+	{"TEMPORAL_TLS_CLIENT_KEY_PATH", "", "mTLS client key (PEM file); also TEMPORAL_TLS_CLIENT_KEY_DATA"},
+	{"TEMPORAL_TLS_SERVER_CA_CERT_PATH", "", "CA of a self-hosted frontend's certificate; also TEMPORAL_TLS_SERVER_CA_CERT_DATA"},
+	{"TEMPORAL_TLS_SERVER_NAME", "", "server name to verify when it differs from the address's host"},
+	{"TEMPORAL_CONFIG_FILE", "", "TOML file of Temporal profiles (default ~/.config/temporalio/temporal.toml when it exists); TEMPORAL_* variables override it"},
+	{"TEMPORAL_PROFILE", "", "profile of TEMPORAL_CONFIG_FILE to use (default \"default\")"},
 	{"TASK_QUEUE", "acronis-autotask", "Temporal task queue the worker polls"},
 	{"HTTP_ADDR", ":8080", "REST API listen address"},
+	{"METRICS_ADDR", "", "listen address of /metrics in a worker-only process, e.g. :9090 (the server serves /metrics on HTTP_ADDR)"},
 	{"API_TOKENS", "", "bearer tokens, comma-separated name:role:token with role admin or read (required)"},
 	{"SECRETS_KEY", "", "base64 32-byte AES key(s), comma-separated; the first encrypts (required)"},
 	{"AUTOTASK_USERNAME", "", "Autotask API user name (optional; also settable through the API)"},
@@ -120,10 +138,9 @@ func Load(getenv Getenv) (Config, error) {
 
 	c := Config{
 		DatabaseURL:             get("DATABASE_URL"),
-		TemporalAddress:         get("TEMPORAL_ADDRESS"),
-		TemporalNamespace:       get("TEMPORAL_NAMESPACE"),
 		TaskQueue:               get("TASK_QUEUE"),
 		HTTPAddr:                get("HTTP_ADDR"),
+		MetricsAddr:             get("METRICS_ADDR"),
 		AutotaskUsername:        get("AUTOTASK_USERNAME"),
 		AutotaskSecret:          get("AUTOTASK_SECRET"),
 		AutotaskIntegrationCode: get("AUTOTASK_INTEGRATION_CODE"),
@@ -158,14 +175,21 @@ func Load(getenv Getenv) (Config, error) {
 	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		bad("DATABASE_URL", "must be a postgres:// URL")
 	}
-	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
-		bad("TEMPORAL_ADDRESS", "must be host:port, got %q", c.TemporalAddress)
-	}
-	if c.TemporalNamespace == "" {
-		bad("TEMPORAL_NAMESPACE", "must not be empty")
+	if t, err := TemporalOptions(getenv); err != nil {
+		bad("TEMPORAL_*", "%v", err)
+	} else {
+		c.Temporal, c.TemporalAddress, c.TemporalNamespace = t, t.HostPort, t.Namespace
+		if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
+			bad("TEMPORAL_ADDRESS", "must be host:port, got %q", c.TemporalAddress)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("HTTP_ADDR", "must be [host]:port, got %q", c.HTTPAddr)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("METRICS_ADDR", "must be [host]:port, got %q", c.MetricsAddr)
+		}
 	}
 	for _, u := range []struct{ name, val string }{{"AUTOTASK_BASE_URL", c.AutotaskBaseURL}, {"ACRONIS_BASE_URL", c.AcronisBaseURL}} {
 		if u.val == "" {
