@@ -115,15 +115,16 @@ func Reserve(capacity float64, p Priority) float64 {
 }
 
 // Allowance is the hourly allowance after an observation: the configured
-// budget, capped by Autotask's threshold, less what others used (the count
-// less own, this integration's requests in the timeframe).
+// budget, or less when that is more than Autotask's threshold leaves after
+// what others used (the count less own, this integration's requests in the
+// timeframe).
 func Allowance(configured int, t ThresholdInfo, own int) (allowance float64, others int) {
+	others = max(0, t.CurrentTimeframeRequestCount-own)
 	limit := configured
 	if t.ExternalRequestThreshold > 0 {
-		limit = min(limit, t.ExternalRequestThreshold)
+		limit = min(limit, t.ExternalRequestThreshold-others)
 	}
-	others = max(0, t.CurrentTimeframeRequestCount-own)
-	return float64(max(0, limit-others)), others
+	return float64(max(0, limit)), others
 }
 
 // TimeframeOf is the window ThresholdInformation counts over (60 minutes

@@ -89,9 +89,9 @@ func (s *Store) AutotaskLimiter(ctx context.Context, cfg BudgetConfig) (*Autotas
 		st.configured = cfg.Hourly
 		limit := cfg.Hourly
 		if st.autotaskLimit != nil {
-			limit = min(limit, *st.autotaskLimit)
+			limit = min(limit, *st.autotaskLimit-st.others)
 		}
-		st.allowance = float64(max(0, limit-st.others))
+		st.allowance = float64(max(0, limit))
 	}); err != nil {
 		return nil, err
 	}
