@@ -32,7 +32,7 @@ type route struct {
 	request, response any
 	// requestType is the request's media type when it is not application/json.
 	requestType string
-	status            int
+	status      int
 	// errors lists the problem statuses this operation can answer besides 401/403/500.
 	errors []int
 	// query documents the query parameters: name → description.

@@ -34,7 +34,10 @@ func (s *CustomerSuite) TestReplanSignalProvisionsUnderNewSettingsWithoutReading
 func (s *CustomerSuite) TestReplanMovesPendingDeprovisioningAndIgnoresAKnownGeneration() {
 	plans := 0
 	s.env.OnActivity(activities.StoreActs.PlanCustomer, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.PlanInput) (activities.Plan, error) { plans++; return s.world.plan(ctx, in) })
+		func(ctx context.Context, in activities.PlanInput) (activities.Plan, error) {
+			plans++
+			return s.world.plan(ctx, in)
+		})
 	end := s.start.Add(2 * day) // provisioned, then services end: deprovisioning starts
 	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, end)) })
 	var before time.Time
