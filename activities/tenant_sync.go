@@ -20,10 +20,12 @@ type TenantSyncAcronis interface {
 
 // TenantSyncStore is the read model's tenant side.
 type TenantSyncStore interface {
-	SaveTenants(ctx context.Context, ts []readmodel.Tenant, run int64, at time.Time) error
+	SaveTenants(ctx context.Context, ts []readmodel.Tenant, run int64, at time.Time) (int, error)
 	MarkUnseenTenantsDeleted(ctx context.Context, run int64, at time.Time) (int, error)
 	TenantsToProbe(ctx context.Context, limit int, olderThan time.Time) ([]string, error)
 	SetSupportAccess(ctx context.Context, tenantID string, allowed bool, at time.Time) error
+	MarkSuggestionsStale(ctx context.Context) error
+	RefreshSuggestions(ctx context.Context, limit int) (done, remaining int, err error)
 }
 
 // TenantSync copies the partner's Acronis tenants into the read model, so
@@ -41,6 +43,12 @@ type TenantSyncResult struct {
 	Tenants int   `json:"tenants"`
 	Deleted int   `json:"deleted"`
 	Probed  int   `json:"probed"`
+	// Changed counts tenants new or changed in what suggestions weigh.
+	Changed int `json:"changed"`
+	// Suggested counts companies whose suggestions were recomputed;
+	// SuggestPending those still due (the workflow runs again soon).
+	Suggested      int `json:"suggested"`
+	SuggestPending int `json:"suggestPending"`
 }
 
 const (
@@ -50,6 +58,9 @@ const (
 	// run; reprobeAfter is how long a probe's answer is trusted.
 	probesPerRun = 50
 	reprobeAfter = 24 * time.Hour
+	// suggestBatch companies are recomputed per step, for at most suggestBudget per run.
+	suggestBatch  = 100
+	suggestBudget = time.Minute
 )
 
 // SyncTenants lists every tenant under the partner (run numbers each
@@ -76,7 +87,9 @@ func (s *TenantSync) SyncTenants(ctx context.Context, run int64) (TenantSyncResu
 		}
 		res.Tenants += len(rows)
 		activity.RecordHeartbeat(ctx, res.Tenants)
-		return s.Store.SaveTenants(ctx, rows, run, now)
+		changed, err := s.Store.SaveTenants(ctx, rows, run, now)
+		res.Changed += changed
+		return err
 	})
 	if err != nil {
 		return res, classify("list the Acronis tenants under the partner", err)
@@ -105,7 +118,35 @@ func (s *TenantSync) SyncTenants(ctx context.Context, run int64) (TenantSyncResu
 		}
 		res.Probed++
 	}
+	if err := s.refreshSuggestions(ctx, &res); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+// refreshSuggestions recomputes the suggestions of companies whose own data
+// or whose candidate tenants changed, for at most suggestBudget: a fuzzy
+// search costs milliseconds per company, so 10,000 companies take a few
+// runs, and the customers list then reads them without searching.
+func (s *TenantSync) refreshSuggestions(ctx context.Context, res *TenantSyncResult) error {
+	if res.Changed > 0 {
+		if err := s.Store.MarkSuggestionsStale(ctx); err != nil {
+			return classify("mark suggestions stale", err)
+		}
+	}
+	deadline := time.Now().Add(suggestBudget)
+	for {
+		done, remaining, err := s.Store.RefreshSuggestions(ctx, suggestBatch)
+		if err != nil {
+			return classify("recompute suggestions", err)
+		}
+		res.Suggested += done
+		res.SuggestPending = remaining
+		activity.RecordHeartbeat(ctx, res.Tenants)
+		if done == 0 || remaining == 0 || time.Now().After(deadline) {
+			return nil
+		}
+	}
 }
 
 // tenantRow is the read model's view of an Acronis tenant.

@@ -95,8 +95,8 @@ func TestCustomers_ListFiltersPagesAndJoinsMappingsWithoutVendorRequests(t *test
 		{"?filter=unmapped&type=customer&sort=id&pageSize=3", []int64{102, 103, 104}, 7, true},
 		{"?filter=unmapped&q=Inc", []int64{102}, 1, false},
 		{"?filter=error", []int64{101}, 1, false},
-		{"?filter=invalid", []int64{108}, 1, false},  // Proseware is self-service
-		{"?filter=missing", []int64{101}, 1, false},  // no such tenant
+		{"?filter=invalid", []int64{108}, 1, false}, // Proseware is self-service
+		{"?filter=missing", []int64{101}, 1, false}, // no such tenant
 		{"?filter=deprovisioning", []int64{107}, 1, false},
 		{"?q=nobody", []int64{}, 0, false},
 		{"?q=50%25", []int64{}, 0, false},

@@ -22,6 +22,8 @@ const (
 	// tenantSyncEvery is the pause between two listings: mappings are made by
 	// admins, who see a new tenant within this delay (or run "sync now").
 	tenantSyncEvery = 5 * time.Minute
+	// suggestPendingWait is the pause while suggestions remain to recompute.
+	suggestPendingWait = 10 * time.Second
 )
 
 // TenantSyncState is the tenant sync's durable state; it is the
@@ -69,6 +71,9 @@ func TenantSyncWorkflow(ctx workflow.Context, state TenantSyncState) error {
 		} else {
 			state.Run, state.Last, state.LastRunAt = res.Run, &res, now
 			state.Failures, state.LastError = 0, ""
+			if res.SuggestPending > 0 {
+				wait = suggestPendingWait // more suggestions to recompute: come back soon
+			}
 		}
 		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Last run %s: %s.", now.UTC().Format(time.RFC3339), tenantSyncSummary(state)))
 		if runs+1 >= runsPerContinueAsNew || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {

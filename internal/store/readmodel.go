@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -49,7 +50,9 @@ func (s *Store) SaveCompanies(ctx context.Context, cs []CompanyRecord, at time.T
 				contact_name = CASE WHEN $13 THEN excluded.contact_name ELSE rm_companies.contact_name END,
 				contact_email = CASE WHEN $13 THEN excluded.contact_email ELSE rm_companies.contact_email END,
 				email_domain = CASE WHEN $13 THEN excluded.email_domain ELSE rm_companies.email_domain END,
-				modified_at = excluded.modified_at, synced_at = excluded.synced_at`,
+				modified_at = excluded.modified_at, synced_at = excluded.synced_at,
+				suggestions_stale = rm_companies.suggestions_stale OR rm_companies.name_key <> excluded.name_key
+					OR ($13 AND rm_companies.email_domain <> excluded.email_domain)`,
 			c.ID, c.Name, key, suggest.Initials(key), c.Type, c.TypeLabel, c.Active,
 			c.ContactName, c.ContactEmail, suggest.EmailDomain(c.ContactEmail), nullTime(c.ModifiedAt), at, c.ContactKnown)
 	}
@@ -97,7 +100,9 @@ func (s *Store) SaveCompanyContracts(ctx context.Context, rs []CompanyContractsR
 				contact_name = CASE WHEN $12 THEN excluded.contact_name ELSE rm_companies.contact_name END,
 				contact_email = CASE WHEN $12 THEN excluded.contact_email ELSE rm_companies.contact_email END,
 				email_domain = CASE WHEN $12 THEN excluded.email_domain ELSE rm_companies.email_domain END,
-				synced_at = excluded.synced_at`,
+				synced_at = excluded.synced_at,
+				suggestions_stale = rm_companies.suggestions_stale OR rm_companies.name_key <> excluded.name_key
+					OR ($12 AND rm_companies.email_domain <> excluded.email_domain)`,
 			r.CompanyID, r.Name, key, suggest.Initials(key), r.Active, r.ContactName, r.ContactEmail, suggest.EmailDomain(r.ContactEmail),
 			r.Eligible, string(raw), at, r.ContactKnown)
 	}
@@ -108,10 +113,38 @@ func (s *Store) SaveCompanyContracts(ctx context.Context, rs []CompanyContractsR
 }
 
 // SaveTenants upserts tenants seen by listing run; a tenant seen again after
-// being marked deleted is live again.
-func (s *Store) SaveTenants(ctx context.Context, ts []readmodel.Tenant, run int64, at time.Time) error {
+// being marked deleted is live again. It returns how many tenants are new or
+// changed in what suggestions weigh (name, e-mail domain, tag, customer_id).
+func (s *Store) SaveTenants(ctx context.Context, ts []readmodel.Tenant, run int64, at time.Time) (int, error) {
 	if len(ts) == 0 {
-		return nil
+		return 0, nil
+	}
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id, name_key || '|' || email_domain || '|' || internal_tag || '|' || customer_ref
+		FROM rm_tenants WHERE tenant_id = ANY($1) AND deleted_at IS NULL`, ids)
+	if err != nil {
+		return 0, wrap("read known tenants", err)
+	}
+	known := map[string]string{}
+	for rows.Next() {
+		var id, sig string
+		if err := rows.Scan(&id, &sig); err != nil {
+			return 0, wrap("read known tenants", err)
+		}
+		known[id] = sig
+	}
+	if err := rows.Err(); err != nil {
+		return 0, wrap("read known tenants", err)
+	}
+	changed := 0
+	for _, t := range ts {
+		sig := suggest.Normalize(t.Name) + "|" + suggest.EmailDomain(t.ContactEmail) + "|" + t.InternalTag + "|" + t.CustomerRef
+		if known[t.ID] != sig {
+			changed++
+		}
 	}
 	b := &pgx.Batch{}
 	for _, t := range ts {
@@ -128,9 +161,105 @@ func (s *Store) SaveTenants(ctx context.Context, ts []readmodel.Tenant, run int6
 			t.SelfService, t.InternalTag, t.CustomerRef, nullTime(t.UpdatedAt), run, at)
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return wrap(fmt.Sprintf("save %d tenants in the read model", len(ts)), err)
+		return 0, wrap(fmt.Sprintf("save %d tenants in the read model", len(ts)), err)
 	}
-	return nil
+	return changed, nil
+}
+
+// MarkSuggestionsStale makes every company's suggestions due for
+// recomputation, after tenants appeared or changed.
+func (s *Store) MarkSuggestionsStale(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `UPDATE rm_companies SET suggestions_stale = true WHERE NOT suggestions_stale`)
+	return wrap("mark suggestions stale", err)
+}
+
+// RefreshSuggestions recomputes the stored suggestions of up to limit active,
+// unmapped companies whose suggestions are stale, and returns how many it
+// did and how many remain. Mapped companies stay stale, so they are
+// recomputed if they are ever unmapped.
+func (s *Store) RefreshSuggestions(ctx context.Context, limit int) (done, remaining int, err error) {
+	const due = `suggestions_stale AND active AND NOT EXISTS (SELECT 1 FROM customer_mappings m WHERE m.company_id = rm_companies.company_id)`
+	rows, err := s.pool.Query(ctx, `SELECT company_id, name, name_key, initials, email_domain FROM rm_companies WHERE `+due+`
+		ORDER BY company_id LIMIT $1`, limit)
+	if err != nil {
+		return 0, 0, wrap("list stale suggestions", err)
+	}
+	companies, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (suggest.Company, error) {
+		var c suggest.Company
+		err := r.Scan(&c.ID, &c.Name, &c.Key, &c.Initials, &c.Domain)
+		return c, err
+	})
+	if err != nil {
+		return 0, 0, wrap("list stale suggestions", err)
+	}
+	if len(companies) > 0 {
+		got, err := s.Suggestions(ctx, companies)
+		if err != nil {
+			return 0, 0, err
+		}
+		ids := make([]int64, len(companies))
+		for i, c := range companies {
+			ids[i] = c.ID
+		}
+		err = s.inTx(ctx, "store suggestions", func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `DELETE FROM rm_suggestions WHERE company_id = ANY($1)`, ids); err != nil {
+				return err
+			}
+			var rows [][]any
+			for _, c := range companies {
+				for rank, sg := range got[c.ID] {
+					reasons, err := json.Marshal(sg.Reasons)
+					if err != nil {
+						return err
+					}
+					rows = append(rows, []any{c.ID, sg.TenantID, rank, sg.TenantName, float32(sg.Confidence), string(reasons)})
+				}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rm_suggestions"},
+				[]string{"company_id", "tenant_id", "rank", "tenant_name", "confidence", "reasons"}, pgx.CopyFromRows(rows)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE rm_companies SET suggestions_stale = false WHERE company_id = ANY($1)`, ids)
+			return err
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rm_companies WHERE `+due).Scan(&remaining); err != nil {
+		return len(companies), 0, wrap("count stale suggestions", err)
+	}
+	return len(companies), remaining, nil
+}
+
+// StoredSuggestions returns the precomputed suggestions of companies,
+// leaving out tenants mapped or deleted since they were computed.
+func (s *Store) StoredSuggestions(ctx context.Context, companyIDs []int64) (map[int64][]suggest.Suggestion, error) {
+	rows, err := s.pool.Query(ctx, `SELECT s.company_id, s.tenant_id, t.name, s.confidence, s.reasons
+		FROM rm_suggestions s JOIN rm_tenants t ON t.tenant_id = s.tenant_id
+		WHERE s.company_id = ANY($1) AND t.deleted_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM customer_mappings m WHERE m.tenant_id = s.tenant_id)
+		ORDER BY s.company_id, s.rank`, companyIDs)
+	if err != nil {
+		return nil, wrap("read suggestions", err)
+	}
+	defer rows.Close()
+	out := map[int64][]suggest.Suggestion{}
+	for rows.Next() {
+		var id int64
+		var sg suggest.Suggestion
+		var conf float32
+		var reasons []byte
+		if err := rows.Scan(&id, &sg.TenantID, &sg.TenantName, &conf, &reasons); err != nil {
+			return nil, wrap("read suggestions", err)
+		}
+		sg.Confidence = math.Round(float64(conf)*100) / 100
+		if err := json.Unmarshal(reasons, &sg.Reasons); err != nil {
+			return nil, fmt.Errorf("read suggestions of company %d: %w", id, err)
+		}
+		out[id] = append(out[id], sg)
+	}
+	return out, wrap("read suggestions", rows.Err())
 }
 
 // MarkUnseenTenantsDeleted marks the tenants a complete listing (run) did
@@ -171,6 +300,9 @@ func (s *Store) SetSupportAccess(ctx context.Context, tenantID string, allowed b
 	_, err := s.pool.Exec(ctx, `UPDATE rm_tenants SET support_access = $2, support_checked_at = $3 WHERE tenant_id = $1`, tenantID, allowed, at)
 	return wrap(fmt.Sprintf("record support access of tenant %s", tenantID), err)
 }
+
+// flagsSQL says whether the tenant sync has completed a listing (synced).
+const flagsSQL = `WITH flags AS (SELECT EXISTS (SELECT 1 FROM sync_cursors WHERE name = '` + TenantSyncCursor + `') AS synced)`
 
 // healthSQL classifies the mapping of a row of rm_companies c, customer_mappings m
 // and rm_tenants t; synced says the tenant sync has completed a listing.
@@ -242,25 +374,33 @@ func (s *Store) ListCustomers(ctx context.Context, q readmodel.CustomerQuery) (r
 	if q.Desc {
 		dir = "DESC"
 	}
+	whereSQL := strings.Join(conds, " AND ")
+	from := `FROM rm_companies c CROSS JOIN flags
+	LEFT JOIN customer_mappings m ON m.company_id = c.company_id
+	LEFT JOIN rm_tenants t ON t.tenant_id = m.tenant_id
+	CROSS JOIN LATERAL (SELECT ` + healthSQL + ` AS health) h`
+	countFrom := from
+	if !strings.Contains(whereSQL, "health") {
+		// Without a health filter the count needs neither tenants nor health.
+		countFrom = `FROM rm_companies c LEFT JOIN customer_mappings m ON m.company_id = c.company_id`
+	}
+	page := readmodel.Page[readmodel.CustomerRow]{Items: []readmodel.CustomerRow{}}
+	if err := s.pool.QueryRow(ctx, flagsSQL+` SELECT count(*) `+countFrom+` WHERE `+whereSQL, args...).Scan(&page.Total); err != nil {
+		return page, wrap("count customers", err)
+	}
 	args = append(args, q.PageSize, (q.Page-1)*q.PageSize)
-	sql := `WITH flags AS (SELECT EXISTS (SELECT 1 FROM sync_cursors WHERE name = '` + TenantSyncCursor + `') AS synced)
+	rows, err := s.pool.Query(ctx, flagsSQL+`
 	SELECT c.company_id, c.name, c.company_type, c.company_type_label, c.active, c.contact_name, c.contact_email,
 		c.eligible_contracts, c.contracts, coalesce(c.modified_at, 'epoch'), c.name_key, c.initials, c.email_domain,
 		m.company_id IS NOT NULL, coalesce(m.tenant_id, ''), coalesce(t.name, ''), coalesce(m.how, ''), coalesce(m.state, ''),
 		coalesce(m.last_error, ''), coalesce(m.mapped_at, 'epoch'), coalesce(m.mapped_by, ''),
-		coalesce(health, ''), ` + healthReasonSQL + `, count(*) OVER ()
-	FROM rm_companies c CROSS JOIN flags
-	LEFT JOIN customer_mappings m ON m.company_id = c.company_id
-	LEFT JOIN rm_tenants t ON t.tenant_id = m.tenant_id
-	CROSS JOIN LATERAL (SELECT ` + healthSQL + ` AS health) h
-	WHERE ` + strings.Join(conds, " AND ") + `
-	ORDER BY ` + fmt.Sprintf(sort, dir) + fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
-	rows, err := s.pool.Query(ctx, sql, args...)
+		coalesce(health, ''), `+healthReasonSQL+` `+from+`
+	WHERE `+whereSQL+`
+	ORDER BY `+fmt.Sprintf(sort, dir)+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
-		return readmodel.Page[readmodel.CustomerRow]{}, wrap("list customers", err)
+		return page, wrap("list customers", err)
 	}
 	defer rows.Close()
-	page := readmodel.Page[readmodel.CustomerRow]{Items: []readmodel.CustomerRow{}}
 	var keys []suggest.Company
 	for rows.Next() {
 		var r readmodel.CustomerRow
@@ -272,7 +412,7 @@ func (s *Store) ListCustomers(ctx context.Context, q readmodel.CustomerQuery) (r
 		if err := rows.Scan(&r.ID, &r.Name, &r.Type, &r.TypeLabel, &r.Active, &r.ContactName, &r.ContactEmail,
 			&r.EligibleContracts, &contracts, &r.ModifiedAt, &key.Key, &key.Initials, &key.Domain,
 			&mapped, &m.TenantID, &m.TenantName, &m.How, &m.State, &m.LastError, &m.MappedAt, &m.MappedBy,
-			&health, &m.HealthReason, &page.Total); err != nil {
+			&health, &m.HealthReason); err != nil {
 			return page, wrap("list customers", err)
 		}
 		if err := json.Unmarshal(contracts, &r.Contracts); err != nil {
@@ -293,19 +433,12 @@ func (s *Store) ListCustomers(ctx context.Context, q readmodel.CustomerQuery) (r
 	if err := rows.Err(); err != nil {
 		return page, wrap("list customers", err)
 	}
-	if len(page.Items) == 0 && q.Page > 1 {
-		// Past the end: the window count saw no rows; count separately.
-		if err := s.pool.QueryRow(ctx, `WITH flags AS (SELECT EXISTS (SELECT 1 FROM sync_cursors WHERE name = '`+TenantSyncCursor+`') AS synced)
-			SELECT count(*) FROM rm_companies c CROSS JOIN flags
-			LEFT JOIN customer_mappings m ON m.company_id = c.company_id
-			LEFT JOIN rm_tenants t ON t.tenant_id = m.tenant_id
-			CROSS JOIN LATERAL (SELECT `+healthSQL+` AS health) h
-			WHERE `+strings.Join(conds, " AND "), args[:len(args)-2]...).Scan(&page.Total); err != nil {
-			return page, wrap("count customers", err)
-		}
-	}
 	if len(keys) > 0 {
-		sugg, err := s.Suggestions(ctx, keys)
+		ids := make([]int64, len(keys))
+		for i, k := range keys {
+			ids[i] = k.ID
+		}
+		sugg, err := s.StoredSuggestions(ctx, ids)
 		if err != nil {
 			return page, err
 		}
@@ -362,12 +495,31 @@ const candidatesSQL = `SELECT t.tenant_id, t.name, t.name_key, t.initials, t.ema
 	AND NOT EXISTS (SELECT 1 FROM customer_mappings m WHERE m.tenant_id = t.tenant_id)`
 
 // Suggestions ranks the candidate tenants of each company, in one round trip.
+//
+// The planner prices a trigram GIN search above a sequential scan for
+// names made of common words ("… Logistics"), yet the scan computes a
+// similarity per tenant and is several times slower at 10,000 tenants
+// (BENCHMARKS.md, "Mapping suggestions"), so the search runs with
+// sequential scans disabled for its transaction.
 func (s *Store) Suggestions(ctx context.Context, companies []suggest.Company) (map[int64][]suggest.Suggestion, error) {
+	var out map[int64][]suggest.Suggestion
+	err := s.inTx(ctx, "find candidate tenants", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+			return err
+		}
+		var err error
+		out, err = suggestionsIn(ctx, tx, companies)
+		return err
+	})
+	return out, err
+}
+
+func suggestionsIn(ctx context.Context, tx pgx.Tx, companies []suggest.Company) (map[int64][]suggest.Suggestion, error) {
 	b := &pgx.Batch{}
 	for _, c := range companies {
 		b.Queue(candidatesSQL, c.Key, c.Initials, c.Domain, suggest.InternalTag(c.ID), suggest.Compact(c.Key), fmt.Sprint(c.ID))
 	}
-	res := s.pool.SendBatch(ctx, b)
+	res := tx.SendBatch(ctx, b)
 	defer res.Close()
 	out := make(map[int64][]suggest.Suggestion, len(companies))
 	for _, c := range companies {
@@ -429,24 +581,28 @@ func (s *Store) ListTenants(ctx context.Context, q readmodel.TenantQuery) (readm
 		dir = "DESC"
 	}
 	whereSQL := strings.Join(conds, " AND ")
+	page := readmodel.Page[readmodel.TenantRow]{Items: []readmodel.TenantRow{}}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rm_tenants t LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
+		WHERE `+whereSQL, args...).Scan(&page.Total); err != nil {
+		return page, wrap("count tenants", err)
+	}
 	args = append(args, q.PageSize, (q.Page-1)*q.PageSize)
 	rows, err := s.pool.Query(ctx, `SELECT t.tenant_id, t.name, t.kind, t.parent_id, t.enabled, t.contact_email, t.self_service,
 			t.support_access, t.internal_tag, t.customer_ref, coalesce(t.acronis_updated_at, 'epoch'),
-			m.company_id, coalesce(c.name, ''), count(*) OVER ()
+			m.company_id, coalesce(c.name, '')
 		FROM rm_tenants t
 		LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
 		LEFT JOIN rm_companies c ON c.company_id = m.company_id
 		WHERE `+whereSQL+`
 		ORDER BY `+fmt.Sprintf(sort, dir)+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
-		return readmodel.Page[readmodel.TenantRow]{}, wrap("list tenants", err)
+		return page, wrap("list tenants", err)
 	}
 	defer rows.Close()
-	page := readmodel.Page[readmodel.TenantRow]{Items: []readmodel.TenantRow{}}
 	for rows.Next() {
 		var r readmodel.TenantRow
 		if err := rows.Scan(&r.ID, &r.Name, &r.Kind, &r.ParentID, &r.Enabled, &r.ContactEmail, &r.SelfService,
-			&r.SupportAccess, &r.InternalTag, &r.CustomerRef, &r.UpdatedAt, &r.MappedCompanyID, &r.MappedCompanyName, &page.Total); err != nil {
+			&r.SupportAccess, &r.InternalTag, &r.CustomerRef, &r.UpdatedAt, &r.MappedCompanyID, &r.MappedCompanyName); err != nil {
 			return page, wrap("list tenants", err)
 		}
 		if r.UpdatedAt.Unix() == 0 {
@@ -456,13 +612,6 @@ func (s *Store) ListTenants(ctx context.Context, q readmodel.TenantQuery) (readm
 	}
 	if err := rows.Err(); err != nil {
 		return page, wrap("list tenants", err)
-	}
-	if len(page.Items) == 0 && q.Page > 1 {
-		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rm_tenants t LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
-			WHERE `+whereSQL, args[:len(args)-2]...).Scan(&page.Total)
-		if err != nil {
-			return page, wrap("count tenants", err)
-		}
 	}
 	return page, nil
 }

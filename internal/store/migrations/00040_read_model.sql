@@ -24,9 +24,12 @@ CREATE TABLE rm_companies (
     eligible_contracts integer     NOT NULL DEFAULT 0,
     contracts          jsonb       NOT NULL DEFAULT '[]',
     modified_at        timestamptz,
-    synced_at          timestamptz NOT NULL DEFAULT now()
+    synced_at          timestamptz NOT NULL DEFAULT now(),
+    -- suggestions_stale says rm_suggestions must be recomputed for the company.
+    suggestions_stale  boolean     NOT NULL DEFAULT true
 );
 
+CREATE INDEX rm_companies_stale ON rm_companies (company_id) WHERE suggestions_stale;
 CREATE INDEX rm_companies_name_trgm ON rm_companies USING gin (lower(name) gin_trgm_ops);
 CREATE INDEX rm_companies_key_trgm ON rm_companies USING gin (name_key gin_trgm_ops);
 CREATE INDEX rm_companies_sort_name ON rm_companies (lower(name), company_id);
@@ -59,11 +62,27 @@ CREATE INDEX rm_tenants_name_trgm ON rm_tenants USING gin (lower(name) gin_trgm_
 CREATE INDEX rm_tenants_key_trgm ON rm_tenants USING gin (name_key gin_trgm_ops);
 CREATE INDEX rm_tenants_sort_name ON rm_tenants (lower(name), tenant_id);
 CREATE INDEX rm_tenants_initials ON rm_tenants (initials) WHERE initials <> '';
-CREATE INDEX rm_tenants_key ON rm_tenants (name_key);
+CREATE INDEX rm_tenants_compact ON rm_tenants (replace(name_key, ' ', ''));
 CREATE INDEX rm_tenants_domain ON rm_tenants (email_domain) WHERE email_domain <> '';
 CREATE INDEX rm_tenants_tag ON rm_tenants (internal_tag) WHERE internal_tag <> '';
 CREATE INDEX rm_tenants_ref ON rm_tenants (customer_ref) WHERE customer_ref <> '';
 
+-- Suggestions precomputed per company (a fuzzy search costs milliseconds per
+-- company, too much for a page of 50); mapped and deleted tenants are
+-- filtered out when read, so mapping needs no recomputation.
+CREATE TABLE rm_suggestions (
+    company_id  bigint  NOT NULL,
+    tenant_id   text    NOT NULL,
+    rank        integer NOT NULL,
+    tenant_name text    NOT NULL,
+    confidence  real    NOT NULL,
+    reasons     jsonb   NOT NULL,
+    PRIMARY KEY (company_id, tenant_id)
+);
+
+CREATE INDEX rm_suggestions_confidence ON rm_suggestions (confidence);
+
 -- +goose Down
+DROP TABLE rm_suggestions;
 DROP TABLE rm_tenants;
 DROP TABLE rm_companies;
