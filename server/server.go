@@ -70,6 +70,10 @@ type Deps struct {
 	Alerts AlertStore
 	// AlertSync runs the alert sync now; workflows.Alerts satisfies it.
 	AlertSync AlertWorkflows
+
+	// ReadModel is the local copy of companies and tenants the lists and
+	// suggestions read; *store.Store satisfies it.
+	ReadModel ReadModelStore
 }
 
 // Timeouts bound the HTTP server's connections, so clients that trickle

@@ -161,6 +161,7 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Connections:    conns,
 		Vendors:        conns,
 		Mappings:       st,
+		ReadModel:      st,
 		Customers:      cust,
 		Audit:          st,
 		Stats:          st,
