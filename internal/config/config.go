@@ -44,9 +44,11 @@ type Config struct {
 	TemporalNamespace string
 	TaskQueue         string
 	HTTPAddr          string
-	Tokens            []Token
-	Keyring           *secrets.Keyring
-	LogLevel          slog.Level
+	// TemporalUIURL is the Temporal Web UI the web console links workflows to; "" for no links.
+	TemporalUIURL string
+	Tokens        []Token
+	Keyring       *secrets.Keyring
+	LogLevel      slog.Level
 
 	// Autotask and Acronis connection settings are optional here: they can also be
 	// set through the API, where they are stored encrypted.
@@ -74,7 +76,8 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
 	{"TASK_QUEUE", "acronis-autotask", "Temporal task queue the worker polls"},
-	{"HTTP_ADDR", ":8080", "REST API listen address"},
+	{"HTTP_ADDR", ":8080", "REST API and web console listen address"},
+	{"TEMPORAL_UI_URL", "", "Temporal Web UI base URL the web console links customer workflows to, e.g. http://localhost:8233 (none when empty)"},
 	{"API_TOKENS", "", "bearer tokens, comma-separated name:role:token with role admin or read (required)"},
 	{"SECRETS_KEY", "", "base64 32-byte AES key(s), comma-separated; the first encrypts (required)"},
 	{"AUTOTASK_USERNAME", "", "Autotask API user name (optional; also settable through the API)"},
@@ -114,6 +117,7 @@ func Load(getenv Getenv) (Config, error) {
 		TemporalNamespace:       get("TEMPORAL_NAMESPACE"),
 		TaskQueue:               get("TASK_QUEUE"),
 		HTTPAddr:                get("HTTP_ADDR"),
+		TemporalUIURL:           get("TEMPORAL_UI_URL"),
 		AutotaskUsername:        get("AUTOTASK_USERNAME"),
 		AutotaskSecret:          get("AUTOTASK_SECRET"),
 		AutotaskIntegrationCode: get("AUTOTASK_INTEGRATION_CODE"),
@@ -147,7 +151,7 @@ func Load(getenv Getenv) (Config, error) {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("HTTP_ADDR", "must be [host]:port, got %q", c.HTTPAddr)
 	}
-	for _, u := range []struct{ name, val string }{{"AUTOTASK_BASE_URL", c.AutotaskBaseURL}, {"ACRONIS_BASE_URL", c.AcronisBaseURL}} {
+	for _, u := range []struct{ name, val string }{{"AUTOTASK_BASE_URL", c.AutotaskBaseURL}, {"ACRONIS_BASE_URL", c.AcronisBaseURL}, {"TEMPORAL_UI_URL", c.TemporalUIURL}} {
 		if u.val == "" {
 			continue
 		}
