@@ -63,7 +63,7 @@ var (
 	verRe   = regexp.MustCompile(`name="version" value="(\d+)"`)
 )
 
-func find(t *testing.T, re *regexp.Regexp, body string) string {
+func find(t testing.TB, re *regexp.Regexp, body string) string {
 	t.Helper()
 	m := re.FindStringSubmatch(body)
 	if m == nil {
@@ -230,5 +230,25 @@ func TestConsole_APIRoutesAndStaticFilesStillAnswer(t *testing.T) {
 	}
 	if p := b.do("GET", "/static/console.css", nil); p.code != 200 {
 		t.Fatalf("/static/console.css = %d", p.code)
+	}
+}
+
+func TestConsole_EveryPageRendersForBothRoles(t *testing.T) {
+	h := newAPIHarness(t, benchCustomers{})
+	h.srv.deps.Audit, h.srv.deps.Stats, h.srv.deps.Usage, h.srv.deps.Alerts = h.store, h.store, h.store, h.store
+	for _, tok := range []string{adminToken, readToken} {
+		b := h.browser()
+		b.signIn(tok)
+		for _, path := range []string{"/", "/overview/health", "/settings", "/billing", "/customers", "/customers?mapped=unmapped",
+			"/customers/101", "/customers/101/map", "/tickets", "/audit"} {
+			p := b.do("GET", path, nil)
+			if p.code != 200 {
+				t.Fatalf("GET %s = %d\n%s\nlogs:\n%s", path, p.code, p.body, h.logs.String())
+			}
+			hasWrite := strings.Contains(p.body, `type="submit" id="`) || strings.Contains(p.body, "Save ")
+			if tok == readToken && hasWrite {
+				t.Errorf("read-only %s shows a write control", path)
+			}
+		}
 	}
 }

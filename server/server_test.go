@@ -32,13 +32,13 @@ const (
 )
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	store *store.Store
 	logs  *bytes.Buffer
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	st := testenv.MustOpenDB(t)
 	logs := &bytes.Buffer{}
@@ -93,7 +93,7 @@ func (h *harness) do(method, path, token string, body any, header ...string) res
 	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
 }
 
-func decode[T any](t *testing.T, r response) T {
+func decode[T any](t testing.TB, r response) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(r.body, &v); err != nil {

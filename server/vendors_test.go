@@ -22,10 +22,17 @@ type apiHarness struct {
 	vendors *connections.Provider
 }
 
-func newAPIHarness(t *testing.T, cw CustomerWorkflows) *apiHarness {
+func newAPIHarness(t testing.TB, cw CustomerWorkflows) *apiHarness {
+	t.Helper()
+	return newAPIHarnessWith(t, cw, atsandbox.Options{})
+}
+
+// newAPIHarnessWith is newAPIHarness over an Autotask sandbox built with opts
+// (the console benchmark's 10,000 generated companies).
+func newAPIHarnessWith(t testing.TB, cw CustomerWorkflows, opts atsandbox.Options) *apiHarness {
 	t.Helper()
 	h := newHarness(t)
-	at, err := atsandbox.New(atsandbox.Options{})
+	at, err := atsandbox.New(opts)
 	if err != nil {
 		t.Fatalf("Autotask sandbox: %v", err)
 	}
