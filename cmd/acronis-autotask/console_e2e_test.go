@@ -181,8 +181,8 @@ func TestConsole_AdminConfiguresMapsAndHoldsInARealBrowser(t *testing.T) {
 	u.waitFor("/", "Autotask requests used in the last hour", 30*time.Second)
 	u.checkPage("overview")
 	u.open("/settings")
+	eval[any](u, "clear the sync interval", `document.querySelector('#f-syncIntervalSeconds').value = ''`)
 	u.run("enter a 1-second sync interval",
-		chromedp.SetValue(chromedp.CSS("#f-syncIntervalSeconds"), ""),
 		chromedp.SendKeys(chromedp.CSS("#f-syncIntervalSeconds"), "1"),
 		chromedp.Click(chromedp.CSS("#save-settings")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="field-error"]`)))
