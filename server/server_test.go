@@ -71,6 +71,11 @@ type response struct {
 
 func (h *harness) do(method, path, token string, body any, header ...string) response {
 	h.t.Helper()
+	return serve(h.srv, method, path, token, body, header...)
+}
+
+// serve sends one request through srv's router; header is name, value pairs.
+func serve(srv http.Handler, method, path, token string, body any, header ...string) response {
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -89,7 +94,7 @@ func (h *harness) do(method, path, token string, body any, header ...string) res
 		req.Header.Set(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
-	h.srv.ServeHTTP(rec, req)
+	srv.ServeHTTP(rec, req)
 	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
 }
 
@@ -102,7 +107,7 @@ func decode[T any](t testing.TB, r response) T {
 	return v
 }
 
-func problemFields(t *testing.T, r response) []string {
+func problemFields(t testing.TB, r response) []string {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != ProblemContentType {
 		t.Fatalf("Content-Type = %q, want %q (body %s)", ct, ProblemContentType, r.body)
