@@ -74,6 +74,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"customers-search", "/customers?" + url.Values{"q": {"a"}}.Encode()},
 		{"customers-unmapped-page-20", "/customers?mapped=unmapped&page=20"},
 		{"customer-detail", fmt.Sprintf("/customers/%d", detail)},
+		{"customer-usage", fmt.Sprintf("/customers/%d/usage", detail)},
 		{"map", fmt.Sprintf("/customers/%d/map", atsandbox.GeneratedCompanyID(1))},
 		{"tickets", "/tickets"},
 		{"audit", "/audit"},

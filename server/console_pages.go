@@ -27,6 +27,7 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 	g.POST("/billing", con.saveBilling)
 	g.GET("/customers", con.customerList)
 	g.GET("/customers/:companyID", con.customerDetail)
+	g.GET("/customers/:companyID/usage", con.customerUsage)
 	g.GET("/customers/:companyID/map", con.mapForm)
 	g.POST("/customers/:companyID/map", con.mapCustomer)
 	g.POST("/customers/:companyID/:action", con.customerActionPost)
@@ -135,8 +136,8 @@ type customerView struct {
 	ID        int64
 	Status    *CustomerStatus
 	NoStatus  *Problem
-	Usage     *UsageList
-	UsageErr  *Problem
+	// Usage says the usage ledger section loads after the page (it reads the company's contracts from Autotask).
+	Usage bool
 	Tickets   *AlertTicketList
 	Temporal  string
 	Actions   []customerActionButton
@@ -165,6 +166,7 @@ func (con *webConsole) customerDetail(c echo.Context) error {
 		v.Status = &st
 		v.CanMap = st.TenantID == ""
 		v.CanUnmap = st.TenantID != ""
+		v.Usage = st.TenantID != ""
 		if st.Deprovision != nil || len(st.Pending) > 0 {
 			held := st.Deprovision != nil && st.Deprovision.Hold
 			if held {
@@ -173,18 +175,6 @@ func (con *webConsole) customerDetail(c echo.Context) error {
 				v.Actions = append(v.Actions, customerActionButton{"hold", "Hold", "pause the pending deprovisioning steps"})
 			}
 			v.Actions = append(v.Actions, customerActionButton{"deprovision-now", "Deprovision now", "run the next deprovisioning step now"})
-		}
-	}
-	if st.TenantID != "" {
-		var usage UsageList
-		if err := con.get(c, "/api/v1/usage", url.Values{"companyId": {strconv.FormatInt(id, 10)}, "limit": {"50"}}, &usage); err != nil {
-			var p *Problem
-			if !errors.As(err, &p) {
-				return err
-			}
-			v.UsageErr = p
-		} else {
-			v.Usage = &usage
 		}
 	}
 	var tickets AlertTicketList
@@ -199,6 +189,30 @@ func (con *webConsole) customerDetail(c echo.Context) error {
 		title = v.Status.CompanyName
 	}
 	return con.render(c, http.StatusOK, "customer", title, "customers", v)
+}
+
+type usageView struct {
+	Usage   *UsageList
+	Problem *Problem
+}
+
+// customerUsage is the customer page's usage ledger section, loaded by htmx
+// after the page: the API reads the company's contract services from Autotask.
+func (con *webConsole) customerUsage(c echo.Context) error {
+	id, err := companyParam(c)
+	if err != nil {
+		return err
+	}
+	var v usageView
+	var usage UsageList
+	if err := con.get(c, "/api/v1/usage", url.Values{"companyId": {strconv.FormatInt(id, 10)}, "limit": {"50"}}, &usage); err != nil {
+		if !errors.As(err, &v.Problem) {
+			return err
+		}
+	} else {
+		v.Usage = &usage
+	}
+	return con.render(c, http.StatusOK, "customerusage", "Usage ledger", "customers", v)
 }
 
 // consoleActions are the customer actions a form may post, each one API call.
