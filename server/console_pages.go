@@ -133,11 +133,11 @@ func (con *webConsole) customerList(c echo.Context) error {
 }
 
 type customerView struct {
-	ID        int64
-	Status    *CustomerStatus
-	NoStatus  *Problem
+	ID       int64
+	Status   *CustomerStatus
+	NoStatus *Problem
 	// Usage says the usage ledger section loads after the page (it reads the company's contracts from Autotask).
-	Usage bool
+	Usage     bool
 	Tickets   *AlertTicketList
 	Temporal  string
 	Actions   []customerActionButton
