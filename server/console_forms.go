@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -132,12 +133,16 @@ func setPath(doc map[string]any, path string, v any) {
 	m[keys[len(keys)-1]] = v
 }
 
-// formSettings shows doc in the fields selected by prefix ("" for all).
-func formSettings(doc map[string]any, prefix string, errs map[string]string) []settingsSection {
+// formSettings shows doc in the fields selected by prefix ("" for all);
+// choices turns free-text fields into selects where the API lists the values.
+func formSettings(doc map[string]any, prefix string, errs map[string]string, choices map[string][]option) []settingsSection {
 	var out []settingsSection
 	for _, f := range settingFields {
 		if !strings.HasPrefix(f.Path, prefix) {
 			continue
+		}
+		if opts, ok := choices[f.Path]; ok && len(opts) > 0 {
+			f.Kind, f.Options = kindSelect, opts
 		}
 		fv := fieldValue{settingField: f, Error: errs[f.Path]}
 		switch v := lookupPath(doc, f.Path).(type) {
@@ -157,10 +162,49 @@ func formSettings(doc map[string]any, prefix string, errs map[string]string) []s
 		default: // numbers the form put back (int64)
 			fv.Value = fmt.Sprint(v)
 		}
+		if f.Kind == kindSelect && !hasOption(f.Options, fv.Value) {
+			// A saved value the list does not offer stays visible, marked.
+			fv.Options = append(slices.Clone(f.Options), option{fv.Value, fv.Value + " (not offered by the vendor)"})
+		}
 		if len(out) == 0 || out[len(out)-1].Name != f.Section {
 			out = append(out, settingsSection{Name: f.Section})
 		}
 		out[len(out)-1].Fields = append(out[len(out)-1].Fields, fv)
+	}
+	return out
+}
+
+func hasOption(opts []option, v string) bool {
+	for _, o := range opts {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// settingChoices reads the values the API can list for settings fields:
+// the default storage from the partner's storage offering items. A vendor
+// that cannot be reached leaves the field a text input.
+func (con *webConsole) settingChoices(c echo.Context) map[string][]option {
+	out := map[string][]option{}
+	var items OfferingItems
+	if err := con.get(c, "/api/v1/offering-items", nil, &items); err != nil {
+		return out
+	}
+	storages := []option{{"", "— none —"}}
+	for _, it := range items.Storage {
+		if it.InfraID == "" || hasOption(storages, it.InfraID) {
+			continue
+		}
+		label := it.StorageName
+		if label == "" {
+			label = it.InfraID
+		}
+		storages = append(storages, option{it.InfraID, label})
+	}
+	if len(storages) > 1 {
+		out["provisioning.defaultStorageId"] = storages
 	}
 	return out
 }
@@ -224,11 +268,12 @@ func (con *webConsole) settingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return con.render(c, http.StatusOK, "settings", "Integration settings", "settings", settingsViewOf(meta, doc, "", nil, "/settings"))
+	return con.render(c, http.StatusOK, "settings", "Integration settings", "settings",
+		settingsViewOf(meta, doc, "", nil, "/settings", con.settingChoices(c)))
 }
 
-func settingsViewOf(meta SettingsDocument, doc map[string]any, prefix string, errs map[string]string, action string) settingsView {
-	v := settingsView{Version: meta.Version, UpdatedBy: meta.UpdatedBy, Sections: formSettings(doc, prefix, errs), Action: action}
+func settingsViewOf(meta SettingsDocument, doc map[string]any, prefix string, errs map[string]string, action string, choices map[string][]option) settingsView {
+	v := settingsView{Version: meta.Version, UpdatedBy: meta.UpdatedBy, Sections: formSettings(doc, prefix, errs, choices), Action: action}
 	if meta.UpdatedAt != nil {
 		v.UpdatedAt = meta.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
@@ -265,9 +310,13 @@ func (con *webConsole) saveSettingsForm(c echo.Context, prefix, page, action, ti
 	}
 	c.Set(problemKey, p)
 	meta := SettingsDocument{Version: version}
-	v := settingsViewOf(meta, doc, prefix, fieldErrors(p), action)
+	choices := map[string][]option{}
+	if prefix == "" {
+		choices = con.settingChoices(c)
+	}
+	v := settingsViewOf(meta, doc, prefix, fieldErrors(p), action, choices)
 	if p.Status == http.StatusConflict || p.Status == http.StatusPreconditionFailed {
-		v = settingsViewOf(current, doc, prefix, nil, action)
+		v = settingsViewOf(current, doc, prefix, nil, action, choices)
 		v.Conflict = fmt.Sprintf("Nothing was saved: %s saved version %d of the settings at %s, after you opened this page at version %d. "+
 			"The form below still shows your values; review them against the current settings and save again to replace that version.",
 			orSomeone(current.UpdatedBy), current.Version, v.UpdatedAt, version)

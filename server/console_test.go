@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
@@ -250,5 +251,16 @@ func TestConsole_EveryPageRendersForBothRoles(t *testing.T) {
 				t.Errorf("read-only %s shows a write control", path)
 			}
 		}
+	}
+}
+
+func TestConsole_DefaultStorageIsChosenFromTheAcronisStorages(t *testing.T) {
+	h := newAPIHarness(t, nil)
+	b := h.browser()
+	b.signIn(adminToken)
+	p := b.do("GET", "/settings", nil)
+	want := regexp.MustCompile(`<select name="provisioning.defaultStorageId"[^>]*>[\s\S]*?<option value="` + regexp.QuoteMeta(acsandbox.DefaultStorageID) + `"`)
+	if p.code != 200 || !want.MatchString(p.body) {
+		t.Fatalf("settings page = %d, want a default-storage select offering %s:\n%s", p.code, acsandbox.DefaultStorageID, p.body)
 	}
 }

@@ -59,7 +59,7 @@ func (con *webConsole) ticketsView(c echo.Context) (ticketsView, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Settings = settingsViewOf(meta, doc, ticketSettingPrefix, nil, "/tickets/settings")
+	v.Settings = settingsViewOf(meta, doc, ticketSettingPrefix, nil, "/tickets/settings", nil)
 	var recent AlertTicketList
 	if err := con.get(c, "/api/v1/tickets", map[string][]string{"limit": {"10"}}, &recent); err == nil {
 		v.Recent = recent.Tickets
