@@ -12,7 +12,9 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
@@ -53,7 +55,7 @@ type AlertsStore interface {
 // AlertNotifier delivers alert events and ticket completions to the alert
 // workflows (signal-with-start); workflows.Alerts satisfies it.
 type AlertNotifier interface {
-	NotifyAlert(ctx context.Context, ev AlertEvent) error
+	NotifyAlert(ctx context.Context, ev alert.Event) error
 	NotifyTicketCompleted(ctx context.Context, alertID string, ticketID int64) error
 }
 
@@ -101,47 +103,6 @@ const (
 	maxDescription     = 8000
 )
 
-// AlertEvent is one observed state of an Acronis alert, as delivered to its workflow.
-type AlertEvent struct {
-	AlertID     string    `json:"alertId"`
-	TenantID    string    `json:"tenantId"`
-	CompanyID   int64     `json:"companyId"`
-	Type        string    `json:"type"`
-	Severity    string    `json:"severity"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Resource    string    `json:"resource"`
-	Cleared     bool      `json:"cleared"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-}
-
-// AlertTicketRef is the workflow's view of one alert_tickets row.
-type AlertTicketRef struct {
-	RowID       int64     `json:"rowId"`
-	AlertID     string    `json:"alertId"` // the alert that owns the ticket
-	Generation  int       `json:"generation"`
-	ExternalID  string    `json:"externalId"`
-	TicketID    int64     `json:"ticketId,omitempty"` // 0 until created
-	State       string    `json:"state"`
-	ClosedAt    time.Time `json:"closedAt,omitzero"`
-	Occurrences int       `json:"occurrences"`
-}
-
-// Open reports whether the ticket is open.
-func (r AlertTicketRef) Open() bool { return r.State == store.TicketOpen }
-
-func refOf(t store.AlertTicket) AlertTicketRef {
-	r := AlertTicketRef{RowID: t.ID, AlertID: t.AlertID, Generation: t.Generation, ExternalID: t.ExternalID,
-		State: t.State, Occurrences: t.Occurrences}
-	if t.TicketID != nil {
-		r.TicketID = *t.TicketID
-	}
-	if t.ClosedAt != nil {
-		r.ClosedAt = *t.ClosedAt
-	}
-	return r
-}
-
 // AlertTicketSettings are the ticket settings (SPEC F2) the alert workflow decides with.
 type AlertTicketSettings struct {
 	TicketCreation bool `json:"ticketCreation"`
@@ -155,14 +116,14 @@ type AlertTicketSettings struct {
 // AlertOpenResult is the ticket an alert got: its own new or open
 // generation, or (Joined) the open ticket of its storm group.
 type AlertOpenResult struct {
-	Ref    AlertTicketRef `json:"ref"`
-	Joined bool           `json:"joined"`
+	Ref    alert.TicketRef `json:"ref"`
+	Joined bool            `json:"joined"`
 }
 
 // AlertTicketInput names a ticket row and the alert event acted on.
 type AlertTicketInput struct {
-	Ref   AlertTicketRef `json:"ref"`
-	Event AlertEvent     `json:"event"`
+	Ref   alert.TicketRef `json:"ref"`
+	Event alert.Event     `json:"event"`
 	// At is the workflow's time of a close or re-open: the re-open window is
 	// measured on the workflow's clock.
 	At time.Time `json:"at,omitzero"`
@@ -444,8 +405,8 @@ func completionTime(t autotask.Ticket) time.Time {
 }
 
 // observe turns an Acronis alert into an event, with the company mapped to its tenant.
-func (a *Alerts) observe(ctx context.Context, al acronis.Alert, tenants map[string]*store.CustomerMapping) (AlertEvent, error) {
-	ev := AlertEvent{AlertID: al.ID, TenantID: al.Tenant.UUID, Type: al.Type, Severity: al.Severity,
+func (a *Alerts) observe(ctx context.Context, al acronis.Alert, tenants map[string]*store.CustomerMapping) (alert.Event, error) {
+	ev := alert.Event{AlertID: al.ID, TenantID: al.Tenant.UUID, Type: al.Type, Severity: al.Severity,
 		Title: alertTitle(al), Description: alertDescription(al), Resource: alertResource(al),
 		Cleared: al.Dismissed(), UpdatedAt: al.UpdatedAt.Time}
 	m, ok := tenants[ev.TenantID]
@@ -531,7 +492,7 @@ func truncate(s string, n int) string {
 
 // AlertLatestTicket returns the newest ticket row of an alert, or nil: a new
 // run of the alert's workflow starts from it.
-func (a *Alerts) AlertLatestTicket(ctx context.Context, alertID string) (*AlertTicketRef, error) {
+func (a *Alerts) AlertLatestTicket(ctx context.Context, alertID string) (*alert.TicketRef, error) {
 	t, err := a.Store.LatestAlertTicket(ctx, alertID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -539,19 +500,19 @@ func (a *Alerts) AlertLatestTicket(ctx context.Context, alertID string) (*AlertT
 	if err != nil {
 		return nil, classify("read the ticket of alert "+alertID, err)
 	}
-	r := refOf(t)
+	r := alert.RefOf(t)
 	return &r, nil
 }
 
 // AlertOpenOrJoin reserves a new ticket generation for the alert before the
 // Autotask ticket exists, or joins the open ticket of its storm group.
-func (a *Alerts) AlertOpenOrJoin(ctx context.Context, ev AlertEvent) (AlertOpenResult, error) {
+func (a *Alerts) AlertOpenOrJoin(ctx context.Context, ev alert.Event) (AlertOpenResult, error) {
 	t, joined, err := a.Store.OpenOrJoinAlertTicket(ctx, store.AlertTicket{AlertID: ev.AlertID, CompanyID: ev.CompanyID,
 		TenantID: ev.TenantID, AlertType: ev.Type, Resource: ev.Resource})
 	if err != nil {
 		return AlertOpenResult{}, classify("reserve a ticket for alert "+ev.AlertID, err)
 	}
-	return AlertOpenResult{Ref: refOf(t), Joined: joined}, nil
+	return AlertOpenResult{Ref: alert.RefOf(t), Joined: joined}, nil
 }
 
 // AlertCreateTicket creates the Autotask ticket of a reserved generation and
@@ -559,7 +520,7 @@ func (a *Alerts) AlertOpenOrJoin(ctx context.Context, ev AlertEvent) (AlertOpenR
 // contract sync knows the company's contracts). The create is counted on the
 // row before it is sent, so an attempt that follows a lost answer or a dead
 // worker looks the ticket up by external id first and never creates another.
-func (a *Alerts) AlertCreateTicket(ctx context.Context, in AlertTicketInput) (AlertTicketRef, error) {
+func (a *Alerts) AlertCreateTicket(ctx context.Context, in AlertTicketInput) (alert.TicketRef, error) {
 	if in.Ref.TicketID != 0 {
 		return in.Ref, nil
 	}
@@ -568,7 +529,7 @@ func (a *Alerts) AlertCreateTicket(ctx context.Context, in AlertTicketInput) (Al
 		return in.Ref, classify("read the ticket of alert "+in.Event.AlertID, err)
 	}
 	if row.TicketID != nil {
-		return refOf(row), nil // recorded by an earlier attempt
+		return alert.RefOf(row), nil // recorded by an earlier attempt
 	}
 	c, err := a.Autotask(ctx)
 	if err != nil {
@@ -599,13 +560,13 @@ func (a *Alerts) AlertCreateTicket(ctx context.Context, in AlertTicketInput) (Al
 	return a.recordTicket(ctx, in, ticketID)
 }
 
-func (a *Alerts) recordTicket(ctx context.Context, in AlertTicketInput, ticketID int64) (AlertTicketRef, error) {
+func (a *Alerts) recordTicket(ctx context.Context, in AlertTicketInput, ticketID int64) (alert.TicketRef, error) {
 	activity.RecordHeartbeat(ctx, ticketID)
 	saved, err := a.Store.SetAlertTicketID(ctx, in.Ref.RowID, ticketID)
 	if err != nil {
 		return in.Ref, classify("record the ticket of alert "+in.Event.AlertID, err)
 	}
-	return refOf(saved), nil
+	return alert.RefOf(saved), nil
 }
 
 func (a *Alerts) buildTicket(ctx context.Context, c *autotask.Client, in AlertTicketInput) (autotask.Ticket, error) {
@@ -650,7 +611,7 @@ func (a *Alerts) companyContract(ctx context.Context, c *autotask.Client, compan
 		var cs []entitlement.Contract
 		jerr := json.Unmarshal(raw, &cs)
 		if jerr == nil {
-			return ActiveContract(cs, a.now()), nil
+			return company.ActiveContract(cs, a.now()), nil
 		}
 		activity.GetLogger(ctx).Warn("unreadable contracts of the company in the store; asking Autotask", "company", companyID, "error", jerr)
 	case !errors.Is(err, store.ErrNotFound):
@@ -672,7 +633,7 @@ func (a *Alerts) activeContract(ctx context.Context, c *autotask.Client, company
 	for i, k := range cs {
 		contracts[i] = toContract(k, nil, nil)
 	}
-	return ActiveContract(contracts, a.now()), nil
+	return company.ActiveContract(contracts, a.now()), nil
 }
 
 func orInt(p *int64, def int) int {
@@ -701,17 +662,17 @@ func (a *Alerts) AlertAddNote(ctx context.Context, in AlertNoteInput) error {
 }
 
 // AlertCountOccurrence counts one more occurrence on an open ticket.
-func (a *Alerts) AlertCountOccurrence(ctx context.Context, rowID int64) (AlertTicketRef, error) {
+func (a *Alerts) AlertCountOccurrence(ctx context.Context, rowID int64) (alert.TicketRef, error) {
 	t, err := a.Store.RecordAlertOccurrence(ctx, rowID)
 	if err != nil {
-		return AlertTicketRef{}, classify("count an alert occurrence", err)
+		return alert.TicketRef{}, classify("count an alert occurrence", err)
 	}
-	return refOf(t), nil
+	return alert.RefOf(t), nil
 }
 
 // AlertCloseTicket closes a cleared alert's ticket in Autotask with the
 // auto-close status and a note, then records it closed.
-func (a *Alerts) AlertCloseTicket(ctx context.Context, in AlertTicketInput) (AlertTicketRef, error) {
+func (a *Alerts) AlertCloseTicket(ctx context.Context, in AlertTicketInput) (alert.TicketRef, error) {
 	s, err := a.settings(ctx)
 	if err != nil {
 		return in.Ref, err
@@ -733,24 +694,24 @@ func (a *Alerts) AlertCloseTicket(ctx context.Context, in AlertTicketInput) (Ale
 }
 
 // AlertTicketCompleted records that a technician completed the ticket in Autotask.
-func (a *Alerts) AlertTicketCompleted(ctx context.Context, in AlertTicketInput) (AlertTicketRef, error) {
+func (a *Alerts) AlertTicketCompleted(ctx context.Context, in AlertTicketInput) (alert.TicketRef, error) {
 	return a.markClosed(ctx, in.Ref.RowID, in.At)
 }
 
-func (a *Alerts) markClosed(ctx context.Context, rowID int64, at time.Time) (AlertTicketRef, error) {
+func (a *Alerts) markClosed(ctx context.Context, rowID int64, at time.Time) (alert.TicketRef, error) {
 	t, err := a.Store.CloseAlertTicket(ctx, rowID, at)
 	if errors.Is(err, store.ErrConflict) {
 		t, err = a.Store.AlertTicket(ctx, rowID) // closed by an earlier attempt
 	}
 	if err != nil {
-		return AlertTicketRef{}, classify("record the ticket closed", err)
+		return alert.TicketRef{}, classify("record the ticket closed", err)
 	}
-	return refOf(t), nil
+	return alert.RefOf(t), nil
 }
 
 // AlertReopenTicket re-opens a recurring alert's ticket with the mapping's
 // status (New when none) and a note, then records it open.
-func (a *Alerts) AlertReopenTicket(ctx context.Context, in AlertTicketInput) (AlertTicketRef, error) {
+func (a *Alerts) AlertReopenTicket(ctx context.Context, in AlertTicketInput) (alert.TicketRef, error) {
 	c, err := a.Autotask(ctx)
 	if err != nil {
 		return in.Ref, err
@@ -775,7 +736,7 @@ func (a *Alerts) AlertReopenTicket(ctx context.Context, in AlertTicketInput) (Al
 	if err != nil {
 		return in.Ref, classify("record the ticket re-opened", err)
 	}
-	return refOf(t), nil
+	return alert.RefOf(t), nil
 }
 
 // AlertDismiss dismisses the Acronis alert (its ticket was completed);

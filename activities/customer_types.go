@@ -3,37 +3,9 @@ package activities
 import (
 	"time"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
-
-// CompanySnapshot is what the contract sync read about one Autotask company:
-// enough to decide its entitlements without asking Autotask again.
-type CompanySnapshot struct {
-	CompanyID   int64                  `json:"companyId"`
-	CompanyName string                 `json:"companyName"`
-	Active      bool                   `json:"active"`
-	Contracts   []entitlement.Contract `json:"contracts"`
-	// BundleServices expands the service bundles used by the contracts.
-	BundleServices map[int64][]int64 `json:"bundleServices,omitempty"`
-	// PrimaryContact is the company's active primary contact, read in the same
-	// batch as the contracts so provisioning needs no Autotask request of its
-	// own; ContactKnown says it was read (nil then means the company has none).
-	PrimaryContact *Contact  `json:"primaryContact,omitempty"`
-	ContactKnown   bool      `json:"contactKnown,omitempty"`
-	ObservedAt     time.Time `json:"observedAt"`
-}
-
-// ActiveContract is the contract a company's tickets are billed to on day: the
-// lowest id among the Recurring Service contracts in force, or 0 when none is.
-func ActiveContract(contracts []entitlement.Contract, day time.Time) int64 {
-	var best int64
-	for _, k := range contracts {
-		if k.Covers(day) && (best == 0 || k.ID < best) {
-			best = k.ID
-		}
-	}
-	return best
-}
 
 // CustomerSettings are the integration settings a customer workflow acts on,
 // copied into each plan so a settings change reaches running workflows.
@@ -55,7 +27,7 @@ type CustomerSettings struct {
 
 // PlanInput asks for a customer's desired state.
 type PlanInput struct {
-	Snapshot CompanySnapshot `json:"snapshot"`
+	Snapshot company.Snapshot `json:"snapshot"`
 	// Today decides which contracts count; the workflow's clock, so a contract
 	// that ends without any change in Autotask still ends here.
 	Today time.Time `json:"today"`
@@ -75,17 +47,10 @@ type ProvisionInput struct {
 	CompanyName string           `json:"companyName"`
 	Settings    CustomerSettings `json:"settings"`
 	// Contact is the company's primary contact, used when accounts are based on it.
-	Contact *Contact `json:"contact,omitempty"`
+	Contact *company.Contact `json:"contact,omitempty"`
 	// MayExist is set when an earlier attempt may have created the tenant: it is
 	// then looked up by its internal tag before anything is created.
 	MayExist bool `json:"mayExist,omitempty"`
-}
-
-// Contact is an Autotask contact reduced to what provisioning needs.
-type Contact struct {
-	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
-	Email     string `json:"email"`
 }
 
 // AuditInput is an audit entry about a customer, written by workflow code.

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
 
@@ -172,7 +173,7 @@ func (c *customer) run(ctx workflow.Context) error {
 // receiveSignals applies every delivered signal without blocking.
 func (c *customer) receiveSignals(ctx workflow.Context) {
 	for {
-		var snap activities.CompanySnapshot
+		var snap company.Snapshot
 		if !c.contracts.ReceiveAsync(&snap) {
 			break
 		}
@@ -207,7 +208,7 @@ func (c *customer) shouldContinueAsNew(ctx workflow.Context) bool {
 func (c *customer) reconcile(ctx workflow.Context) {
 	s := &c.state
 	if s.Snapshot == nil {
-		var snap activities.CompanySnapshot
+		var snap company.Snapshot
 		if err := c.exec(ctx, PoolAutotask, fmt.Sprintf("Read company %d and its contracts from Autotask", s.CompanyID), activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
 			c.fail(ctx, "read company from Autotask", err)
 			return
