@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
@@ -61,36 +62,66 @@ var errorTable = []struct {
 	status int
 	kind   string
 	detail func(error) string
+	// fields, when set, names the request fields the error is about.
+	fields func(error) []settings.FieldError
 }{
 	// Admin actions the customer workflow refused, by the activity error type
 	// it passed on: a tenant that can never be mapped is 422, a state that
 	// forbids the action (a validator's rejection included) is 409.
-	{refusedAs(activities.ErrTypeNotManageable), http.StatusUnprocessableEntity, "refused", refusalText},
-	{refusedAs(activities.ErrTypeRefused), http.StatusUnprocessableEntity, "refused", refusalText},
-	{refusedAs(activities.ErrTypeAlreadyMapped), http.StatusConflict, "refused", refusalText},
-	{refusedAs(""), http.StatusConflict, "refused", refusalText},
+	{refusedAs(activities.ErrTypeNotManageable), http.StatusUnprocessableEntity, "refused", refusalText, nil},
+	{refusedAs(activities.ErrTypeRefused), http.StatusUnprocessableEntity, "refused", refusalText, nil},
+	{refusedAs(activities.ErrTypeAlreadyMapped), http.StatusConflict, "refused", refusalText, nil},
+	{refusedAs(""), http.StatusConflict, "refused", refusalText, nil},
 
-	{is(errNotWired), http.StatusServiceUnavailable, "not-available", nil},
-	{is(connections.ErrNotConfigured), http.StatusServiceUnavailable, "not-configured", nil},
+	{is(errNotWired), http.StatusServiceUnavailable, "not-available", nil, nil},
+	{is(connections.ErrNotConfigured), http.StatusServiceUnavailable, "not-configured", nil, nil},
 
 	// Vendor calls: 503 when the vendor asked us to slow down (retry later
 	// helps), 502 otherwise; the text is the client's, which never holds credentials.
-	{autotaskKind(autotask.KindThrottled), http.StatusServiceUnavailable, "upstream-throttled", upstreamText("Autotask is rate limiting the integration; try again later: ")},
-	{autotaskKind(autotask.KindUnauthorized, autotask.KindForbidden), http.StatusBadGateway, "upstream-credentials", upstreamText("Autotask refused the integration's credentials; check the connection: ")},
-	{autotaskKind(), http.StatusBadGateway, "upstream-failed", upstreamText("Autotask call failed: ")},
-	{acronisKind(acronis.KindThrottled), http.StatusServiceUnavailable, "upstream-throttled", upstreamText("Acronis is rate limiting the integration; try again later: ")},
-	{acronisKind(acronis.KindUnauthorized, acronis.KindForbidden), http.StatusBadGateway, "upstream-credentials", upstreamText("Acronis refused the integration's credentials; check the connection: ")},
-	{acronisKind(), http.StatusBadGateway, "upstream-failed", upstreamText("Acronis call failed: ")},
+	{autotaskKind(autotask.KindThrottled), http.StatusServiceUnavailable, "upstream-throttled", upstreamText("Autotask is rate limiting the integration; try again later: "), nil},
+	{autotaskKind(autotask.KindUnauthorized, autotask.KindForbidden), http.StatusBadGateway, "upstream-credentials", upstreamText("Autotask refused the integration's credentials; check the connection: "), nil},
+	{autotaskKind(), http.StatusBadGateway, "upstream-failed", upstreamText("Autotask call failed: "), nil},
+	{acronisKind(acronis.KindThrottled), http.StatusServiceUnavailable, "upstream-throttled", upstreamText("Acronis is rate limiting the integration; try again later: "), nil},
+	{acronisKind(acronis.KindUnauthorized, acronis.KindForbidden), http.StatusBadGateway, "upstream-credentials", upstreamText("Acronis refused the integration's credentials; check the connection: "), nil},
+	{acronisKind(), http.StatusBadGateway, "upstream-failed", upstreamText("Acronis call failed: "), nil},
 
 	// Temporal: a query to a company that has no workflow, and Temporal being unreachable.
 	{as[*serviceerror.NotFound], http.StatusNotFound, "workflow-not-found",
-		fixed("no customer workflow exists for this company yet; it starts with the first sync, mapping or action")},
+		fixed("no customer workflow exists for this company yet; it starts with the first sync, mapping or action"), nil},
 	{temporalUnavailable, http.StatusServiceUnavailable, "temporal-unavailable",
-		fixed("Temporal did not answer in time; an action may still complete, so check the customer's status before trying again")},
+		fixed("Temporal did not answer in time; an action may still complete, so check the customer's status before trying again"), nil},
 
-	{is(store.ErrNotFound), http.StatusNotFound, "not-found", fixed("the resource does not exist")},
-	{is(store.ErrConflict), http.StatusConflict, "conflict", fixed("the resource was changed by someone else or clashes with an existing one; re-read it and try again")},
-	{is(store.ErrInvalid), http.StatusBadRequest, "invalid-value", fixed("a value was rejected by a database rule")},
+	{is(store.ErrNotFound), http.StatusNotFound, "not-found", fixed("the resource does not exist"), nil},
+	{is(store.ErrConflict), http.StatusConflict, "conflict", fixed("the resource was changed by someone else or clashes with an existing one; re-read it and try again"), nil},
+	{is(store.ErrInvalid), http.StatusBadRequest, "invalid-value", fixed("a value was rejected by a database rule"), invalidColumn},
+}
+
+// columnFields names the request fields stored in the database columns whose
+// rules can refuse a value. Validation checks every such rule first; this is
+// the safety net that still attributes a refusal that slips through.
+var columnFields = map[string]string{
+	"alert_type": "alertType", "alert_mappings_pkey": "alertType", "alert_mappings_alert_type_check": "alertType",
+	"autotask_service_name": "serviceName", "billed_unit": "billedUnit", "divisor": "divisor", "rounding": "rounding",
+	"offering_item": "offeringItem", "infra_id": "infraId", "autotask_service_id": "serviceId",
+	"tenant_id": "tenantId", "company_id": "companyID", "document": "settings", "public": "body", "reason": "reason",
+}
+
+// fieldOfColumn is the request field of a column or constraint, "body" when unknown.
+func fieldOfColumn(column string) string {
+	if f, ok := columnFields[column]; ok {
+		return f
+	}
+	for col, f := range columnFields { // constraint names start with their table and column
+		if strings.Contains(column, "_"+col+"_") {
+			return f
+		}
+	}
+	return "body"
+}
+
+// invalidColumn names the request field of the column whose rule refused a value.
+func invalidColumn(err error) []settings.FieldError {
+	return []settings.FieldError{{Field: fieldOfColumn(store.InvalidColumn(err)), Message: "was rejected by a database rule"}}
 }
 
 // problemFor turns any error a handler returns into a Problem.
@@ -117,7 +148,11 @@ func problemFor(err error) *Problem {
 			if row.detail != nil {
 				detail = row.detail(err)
 			}
-			return newProblem(row.status, row.kind, detail)
+			p := newProblem(row.status, row.kind, detail)
+			if row.fields != nil {
+				p.Errors = row.fields(err)
+			}
+			return p
 		}
 	}
 	return newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; the request id identifies it in the logs")

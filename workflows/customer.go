@@ -19,7 +19,7 @@ import (
 
 // Messages a customer workflow accepts.
 const (
-	// SignalContracts delivers a CompanySnapshot from the contract sync.
+	// SignalContracts delivers a company.Snapshot from the contract sync.
 	SignalContracts = "contracts"
 	// SignalRefresh asks the workflow to re-read its company from Autotask ("sync now").
 	SignalRefresh = "refresh"
@@ -76,6 +76,7 @@ type customer struct {
 	state     CustomerState
 	contracts workflow.ReceiveChannel
 	refresh   workflow.ReceiveChannel
+	replan    workflow.ReceiveChannel
 	wake      workflow.Channel
 	mu        workflow.Mutex
 	// provisionRequested is set by "map to a new tenant"; it provisions even when automatic provisioning is off.
@@ -88,6 +89,7 @@ type customer struct {
 func (c *customer) setup(ctx workflow.Context) error {
 	c.contracts = workflow.GetSignalChannel(ctx, SignalContracts)
 	c.refresh = workflow.GetSignalChannel(ctx, SignalRefresh)
+	c.replan = workflow.GetSignalChannel(ctx, SignalReplan)
 	c.wake = workflow.NewBufferedChannel(ctx, 1)
 	c.mu = workflow.NewMutex(ctx)
 	if c.state.Phase == "" {
@@ -161,6 +163,7 @@ func (c *customer) run(ctx workflow.Context) error {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(c.contracts, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.refresh, func(workflow.ReceiveChannel, bool) {})
+		sel.AddReceive(c.replan, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.wake, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
 		c.timer.addTo(sel)
 		sel.Select(ctx)
@@ -191,6 +194,7 @@ func (c *customer) receiveSignals(ctx workflow.Context) {
 		c.state.NeedsReconcile = true
 		c.state.RetryAt = time.Time{}
 	}
+	c.receiveReplans(ctx)
 }
 
 func (c *customer) waitingToRetry(ctx workflow.Context) bool {
