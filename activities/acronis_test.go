@@ -57,7 +57,7 @@ func (h *acronisHarness) exec(fn any, in any, out any) error {
 
 func provisionInput() ProvisionInput {
 	return ProvisionInput{CompanyID: 201, CompanyName: "Graphic Design Institute",
-		Settings: CustomerSettings{AccountsBasedOn: "primary_contact", TenantMode: "production", TwoFactor: true},
+		Settings: entitlement.CustomerSettings{AccountsBasedOn: "primary_contact", TenantMode: "production", TwoFactor: true},
 		Contact:  &company.Contact{FirstName: "Kim", LastName: "Abercrombie", Email: "kim@graphicdesign.example"}}
 }
 

@@ -7,24 +7,6 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
 
-// CustomerSettings are the integration settings a customer workflow acts on,
-// copied into each plan so a settings change reaches running workflows.
-type CustomerSettings struct {
-	BillingEnabled      bool          `json:"billingEnabled"`
-	AutoCreateCustomers bool          `json:"autoCreateCustomers"`
-	AccountsBasedOn     string        `json:"accountsBasedOn"`
-	ActivationEmail     string        `json:"activationEmail,omitempty"`
-	TwoFactor           bool          `json:"twoFactor"`
-	TenantMode          string        `json:"tenantMode"`
-	ZeroQuotas          bool          `json:"zeroQuotas"`
-	DisableEnabled      bool          `json:"disableEnabled"`
-	DisableAfter        time.Duration `json:"disableAfter"`
-	DeleteEnabled       bool          `json:"deleteEnabled"`
-	// TwoWaySync writes quotas changed by hand in Acronis back to the contracts.
-	TwoWaySync  bool          `json:"twoWaySync,omitempty"`
-	DeleteAfter time.Duration `json:"deleteAfter"`
-}
-
 // PlanInput asks for a customer's desired state.
 type PlanInput struct {
 	Snapshot company.Snapshot `json:"snapshot"`
@@ -33,19 +15,11 @@ type PlanInput struct {
 	Today time.Time `json:"today"`
 }
 
-// Plan is a customer's desired state under the current mappings and settings.
-type Plan struct {
-	Desired  entitlement.Desired `json:"desired"`
-	Settings CustomerSettings    `json:"settings"`
-	// TenantID is the mapping recorded in the store ("" when unmapped).
-	TenantID string `json:"tenantId,omitempty"`
-}
-
 // ProvisionInput creates (or finds) a customer's tenant.
 type ProvisionInput struct {
-	CompanyID   int64            `json:"companyId"`
-	CompanyName string           `json:"companyName"`
-	Settings    CustomerSettings `json:"settings"`
+	CompanyID   int64                        `json:"companyId"`
+	CompanyName string                       `json:"companyName"`
+	Settings    entitlement.CustomerSettings `json:"settings"`
 	// Contact is the company's primary contact, used when accounts are based on it.
 	Contact *company.Contact `json:"contact,omitempty"`
 	// MayExist is set when an earlier attempt may have created the tenant: it is

@@ -219,7 +219,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 		}
 		s.Snapshot, s.CompanyName = &snap, snap.CompanyName
 	}
-	var plan activities.Plan
+	var plan entitlement.Plan
 	now := workflow.Now(ctx)
 	s.NextBoundary = nextContractBoundary(s.Snapshot, now)
 	if err := c.exec(ctx, PoolLocal, "Plan quotas for "+c.who()+" from its contracts", activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &plan); err != nil {

@@ -36,7 +36,7 @@ type CustomerState struct {
 	MappedHow string `json:"mappedHow,omitempty"`
 
 	Snapshot *company.Snapshot `json:"snapshot,omitempty"`
-	Plan     *activities.Plan  `json:"plan,omitempty"`
+	Plan     *entitlement.Plan `json:"plan,omitempty"`
 	// Applied is the fingerprint of the last quotas written, so an unchanged plan writes nothing.
 	Applied   string    `json:"applied,omitempty"`
 	AppliedAt time.Time `json:"appliedAt,omitempty"`

@@ -32,7 +32,7 @@ var day = 24 * time.Hour
 // records every call so tests assert what the workflow did, not how.
 type world struct {
 	mu            sync.Mutex
-	settings      activities.CustomerSettings
+	settings      entitlement.CustomerSettings
 	mapping       string // store mapping
 	quotas        []map[string]string
 	provisioned   int
@@ -57,7 +57,7 @@ type world struct {
 func newWorld() *world {
 	return &world{
 		enabled: true,
-		settings: activities.CustomerSettings{
+		settings: entitlement.CustomerSettings{
 			BillingEnabled: true, AutoCreateCustomers: true, AccountsBasedOn: "company_name", ActivationEmail: "ops@msp.example",
 			TenantMode: "production", ZeroQuotas: true,
 			DisableEnabled: true, DisableAfter: 30 * day, DeleteEnabled: true, DeleteAfter: 60 * day,
@@ -78,12 +78,12 @@ func snapshotWith(at time.Time, units int64, contractEnd time.Time) company.Snap
 	}
 }
 
-func (w *world) plan(_ context.Context, in activities.PlanInput) (activities.Plan, error) {
+func (w *world) plan(_ context.Context, in activities.PlanInput) (entitlement.Plan, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d := entitlement.Decide(entitlement.Input{Today: in.Today, Catalog: catalog(),
 		Mappings: []entitlement.Mapping{{ItemName: "pw_base_workstations", ServiceID: svcWS}}, Contracts: in.Snapshot.Contracts})
-	return activities.Plan{Desired: d, Settings: w.settings, TenantID: w.mapping}, nil
+	return entitlement.Plan{Desired: d, Settings: w.settings, TenantID: w.mapping}, nil
 }
 
 func (w *world) provision(_ context.Context, in activities.ProvisionInput) (activities.Provisioned, error) {
