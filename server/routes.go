@@ -54,9 +54,9 @@ func (s *Server) routes() []route {
 			summary: "Prometheus metrics (text exposition format)", status: http.StatusOK},
 		{method: http.MethodGet, path: "/openapi.json", handler: s.openAPIDocument, public: true, tag: "operations",
 			summary: "This OpenAPI document", status: http.StatusOK},
-		{method: http.MethodPost, path: "/codec/encode", handler: echo.WrapHandler(http.StripPrefix("/codec", s.codecHandler())), public: true, tag: "operations",
+		{method: http.MethodPost, path: "/codec/encode", handler: s.codecRoute(), public: true, tag: "operations",
 			summary: "Temporal codec server: encrypt payloads (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK, preflight: true},
-		{method: http.MethodPost, path: "/codec/decode", handler: echo.WrapHandler(http.StripPrefix("/codec", s.codecHandler())), public: true, tag: "operations",
+		{method: http.MethodPost, path: "/codec/decode", handler: s.codecRoute(), public: true, tag: "operations",
 			summary: "Temporal codec server: decrypt payloads for the Temporal UI (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK, preflight: true},
 
 		{method: http.MethodGet, path: "/api/v1/settings", handler: s.getSettings, tag: "settings",
