@@ -56,6 +56,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		"ACRONIS_CLIENT_ID":         "00000000-0000-4000-8000-000000000001",
 		"ACRONIS_CLIENT_SECRET":     "sandbox-secret",
 		"CODEC_AUTH":                "none",
+		"TEMPORAL_UI_URL":           uiURL,
 		// The UI calls the codec from the browser, from its own origin.
 		"CODEC_CORS_ORIGINS": uiURL + "," + strings.Replace(uiURL, "//localhost:", "//127.0.0.1:", 1),
 	})
@@ -86,8 +87,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 			fmt.Fprintln(stdout, "demo seeded: settings (billing, automatic provisioning, tickets on), service and alert mappings, Litware mapped")
 		}
 	}
-	fmt.Fprintf(stdout, "REST API:    %s  (admin token %s, read-only token %s)\nTemporal:    %s (namespace %s)\nTemporal UI: %s/namespaces/%s/workflows\n",
-		httpURL(cfg.HTTPAddr), devAdminToken, devReadToken, cfg.TemporalAddress, cfg.TemporalNamespace, uiURL, cfg.TemporalNamespace)
+	base := httpURL(cfg.HTTPAddr)
+	fmt.Fprintf(stdout, "Console:     %s/  (sign in with the admin token %s or the read-only token %s)\nREST API:    %s/api/v1\nTemporal:    %s (namespace %s)\nTemporal UI: %s/namespaces/%s/workflows\n",
+		base, devAdminToken, devReadToken, base, cfg.TemporalAddress, cfg.TemporalNamespace, uiURL, cfg.TemporalNamespace)
 	return runApp(ctx, cfg, stdout, roleServer|roleWorker, codecOptionsFromEnv(env))
 }
 
