@@ -73,7 +73,7 @@ func (u *Usage) CollectUsage(ctx context.Context, in UsageBatchInput) (UsageBatc
 			continue
 		}
 		c := in.Customers[i]
-		lines, problems := usage.Compute(usage.Input{Storage: in.Storage, Samples: samples[c.CompanyID], Mappings: mappings,
+		lines, problems := usage.Compute(usage.Input{Storage: in.Storage, StorageClasses: in.StorageClasses, Samples: samples[c.CompanyID], Mappings: mappings,
 			ContractServices: services[c.CompanyID]})
 		r.Problems = append(r.Problems, problems...)
 		for _, l := range lines {

@@ -251,7 +251,8 @@ func (r *usageReport) reportWithBillingReports(ctx workflow.Context, plan activi
 		r.queue(plan.Period)
 	}
 	if current && plan.Due {
-		in := activities.UsageBatchInput{Period: plan.Period, EffectiveDate: plan.EffectiveDate, Storage: plan.Storage, ObservedAt: now, Estimate: true}
+		in := activities.UsageBatchInput{Period: plan.Period, EffectiveDate: plan.EffectiveDate, Storage: plan.Storage,
+			StorageClasses: plan.StorageClasses, ObservedAt: now, Estimate: true}
 		r.collectAndWrite(ctx, in, plan.Customers, rec)
 	}
 	for len(r.state.Unsettled) > 0 {
@@ -307,7 +308,7 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 	}
 	ref := st.Ref
 	in := activities.UsageBatchInput{Period: p, EffectiveDate: usage.EffectiveDate(plan.Setting, p, now), Storage: plan.Storage,
-		ObservedAt: now, Report: &ref}
+		StorageClasses: plan.StorageClasses, ObservedAt: now, Report: &ref}
 	if !r.collectAndWrite(ctx, in, plan.Customers, rec) {
 		return false
 	}
