@@ -70,11 +70,21 @@ func (s *Server) putSettings(c echo.Context) error {
 	if len(in.Settings) == 0 {
 		return invalid("the body has no settings", settings.FieldError{Field: "settings", Message: "is required"})
 	}
+	if !isJSONObject(in.Settings) {
+		// null would otherwise decode to the defaults and reset every setting.
+		return invalid("the settings must be a JSON object", settings.FieldError{Field: "settings", Message: "must be a JSON object (null or another type would reset every setting)"})
+	}
 	expected, p := expectedVersion(c.Request().Header.Get("If-Match"), in.Version)
 	if p != nil {
 		return p
 	}
-	st, err := settings.Decode(in.Settings)
+	return s.saveSettingsDocument(c, in.Settings, expected, "settings updated through the API")
+}
+
+// saveSettingsDocument decodes, validates and saves a whole settings document
+// as version expected+1: PUT and PATCH differ only in how they build it.
+func (s *Server) saveSettingsDocument(c echo.Context, raw json.RawMessage, expected int64, reason string) error {
+	st, err := settings.Decode(raw)
 	if err != nil {
 		return invalid("the settings could not be read; nothing was saved", settings.FieldError{Field: fieldOfDecodeError(err), Message: err.Error()})
 	}
@@ -85,7 +95,7 @@ func (s *Server) putSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	saved, err := s.deps.Settings.SaveSettings(c.Request().Context(), doc, expected, actorFrom(c, "settings updated through the API"))
+	saved, err := s.deps.Settings.SaveSettings(c.Request().Context(), doc, expected, actorFrom(c, reason))
 	if errors.Is(err, store.ErrConflict) {
 		p := newProblem(http.StatusPreconditionFailed, "stale-version",
 			"the settings changed since version "+strconv.FormatInt(expected, 10)+"; GET them again and re-apply your change")

@@ -102,16 +102,9 @@ func (r *usageReport) setup(ctx workflow.Context) error {
 
 func (r *usageReport) run(ctx workflow.Context) error {
 	if wait := r.state.NextRunAt.Sub(workflow.Now(ctx)); wait > 0 {
-		// Wait for the next scheduled run or an operator's "run now", whichever comes first.
-		tctx, cancel := workflow.WithCancel(ctx)
-		timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{
-			Summary: "next usage report at " + r.state.NextRunAt.UTC().Format(time.RFC3339)})
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(timer, func(workflow.Future) {})
-		sel.AddReceive(r.runNow, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
-		sel.Select(ctx)
-		cancel()
-		if err := ctx.Err(); err != nil {
+		// Wait for the next scheduled run or an operator's "run now", whichever
+		// comes first; the "run now" is drained after the run it starts.
+		if err := sleepOrSignal(ctx, wait, r.runNow, "Wait for the next usage report at "+r.state.NextRunAt.UTC().Format(time.RFC3339)); err != nil {
 			return err
 		}
 	}
@@ -143,7 +136,7 @@ func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord
 	log := workflow.GetLogger(ctx)
 	rec := UsageRunRecord{At: now}
 	var plan activities.UsageRunPlan
-	if err := execUsage(ctx, "plan the usage report", time.Minute, activities.UsageActs.PlanUsageRun, activities.UsagePlanInput{Now: now}).Get(ctx, &plan); err != nil {
+	if err := execUsage(ctx, PoolLocal, "Plan the usage report", time.Minute, activities.UsageActs.PlanUsageRun, activities.UsagePlanInput{Now: now}).Get(ctx, &plan); err != nil {
 		rec.fail("plan: " + err.Error())
 		return rec
 	}
@@ -164,8 +157,8 @@ func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord
 		in := activities.UsageBatchInput{Period: plan.Period, EffectiveDate: plan.EffectiveDate, Storage: plan.Storage,
 			Customers: batch, ObservedAt: now}
 		var collected activities.UsageBatchResult
-		summary := fmt.Sprintf("collect usage of %d customers from company %d", len(batch), batch[0].CompanyID)
-		if err := execUsage(ctx, summary, 5*time.Minute, activities.UsageActs.CollectUsage, in).Get(ctx, &collected); err != nil {
+		summary := fmt.Sprintf("Collect usage of %d customers from company %d for %s", len(batch), batch[0].CompanyID, plan.Period)
+		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.CollectUsage, in).Get(ctx, &collected); err != nil {
 			for _, c := range batch {
 				rec.fail(fmt.Sprintf("company %d: collect usage: %v", c.CompanyID, err))
 			}
@@ -184,8 +177,8 @@ func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord
 			continue
 		}
 		var written activities.UsageWriteResult
-		summary = fmt.Sprintf("write %d usage rows to Autotask", len(rows))
-		if err := execUsage(ctx, summary, 5*time.Minute, activities.UsageActs.ReportUsage, activities.UsageWriteInput{Rows: rows}).Get(ctx, &written); err != nil {
+		summary = fmt.Sprintf("Write %d usage rows to Autotask", len(rows))
+		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.ReportUsage, activities.UsageWriteInput{Rows: rows}).Get(ctx, &written); err != nil {
 			rec.fail(fmt.Sprintf("companies %d…%d: write usage: %v", batch[0].CompanyID, batch[len(batch)-1].CompanyID, err))
 			continue
 		}
@@ -202,7 +195,7 @@ func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord
 	}
 	summary := activities.UsageRunSummary{Period: rec.Period, StartedAt: now, Customers: rec.Customers, Recorded: rec.Recorded,
 		Corrected: rec.Corrected, Written: rec.Written, InEffect: rec.InEffect, Failed: rec.Failed}
-	if err := execUsage(ctx, "record the usage report", time.Minute, activities.UsageActs.RecordUsageRun, summary).Get(ctx, nil); err != nil {
+	if err := execUsage(ctx, PoolLocal, "Record the usage report", time.Minute, activities.UsageActs.RecordUsageRun, summary).Get(ctx, nil); err != nil {
 		log.Error("recording the usage report failed", "error", err)
 	}
 	return rec
@@ -281,7 +274,7 @@ func (r *usageReport) queue(p usage.Period) {
 // batch is recorded from it and written. False leaves the period unsettled.
 func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan, p usage.Period, now time.Time, rec *UsageRunRecord) bool {
 	var st activities.UsageReportStatus
-	if err := execUsage(ctx, "find or create the billing report for "+usage.ReportDates(p), 2*time.Minute,
+	if err := execUsage(ctx, PoolLocal, "find or create the billing report for "+usage.ReportDates(p), 2*time.Minute,
 		activities.UsageActs.EnsureUsageReport, activities.UsageReportInput{Period: p}).Get(ctx, &st); err != nil {
 		rec.fail(fmt.Sprintf("billing report for %s: %v", p, err))
 		return false
@@ -296,7 +289,7 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 			rec.fail(fmt.Sprintf("billing report %s: %v", st.Ref.ReportID, err))
 			return false
 		}
-		if err := execUsage(ctx, "poll billing report "+st.Ref.ReportID, time.Minute,
+		if err := execUsage(ctx, PoolLocal, "poll billing report "+st.Ref.ReportID, time.Minute,
 			activities.UsageActs.PollUsageReport, st.Ref).Get(ctx, &st); err != nil {
 			rec.fail(fmt.Sprintf("poll billing report %s: %v", st.Ref.ReportID, err))
 			return false
@@ -312,7 +305,7 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 	if !r.collectAndWrite(ctx, in, plan.Customers, rec) {
 		return false
 	}
-	if err := execUsage(ctx, "settle "+p.String()+" from billing report "+ref.ReportID, time.Minute,
+	if err := execUsage(ctx, PoolLocal, "settle "+p.String()+" from billing report "+ref.ReportID, time.Minute,
 		activities.UsageActs.SettleUsageReport, ref).Get(ctx, nil); err != nil {
 		rec.fail(fmt.Sprintf("settle billing report %s: %v", ref.ReportID, err))
 		return false
@@ -330,7 +323,7 @@ func (r *usageReport) collectAndWrite(ctx workflow.Context, base activities.Usag
 		in.Customers = batch
 		var collected activities.UsageBatchResult
 		summary := fmt.Sprintf("collect usage of %d customers from company %d for %s", len(batch), batch[0].CompanyID, in.Period)
-		if err := execUsage(ctx, summary, 5*time.Minute, activities.UsageActs.CollectUsage, in).Get(ctx, &collected); err != nil {
+		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.CollectUsage, in).Get(ctx, &collected); err != nil {
 			for _, c := range batch {
 				rec.fail(fmt.Sprintf("company %d: collect usage: %v", c.CompanyID, err))
 			}
@@ -352,7 +345,7 @@ func (r *usageReport) collectAndWrite(ctx workflow.Context, base activities.Usag
 		}
 		var written activities.UsageWriteResult
 		summary = fmt.Sprintf("write %d usage rows to Autotask", len(rows))
-		if err := execUsage(ctx, summary, 5*time.Minute, activities.UsageActs.ReportUsage, activities.UsageWriteInput{Rows: rows}).Get(ctx, &written); err != nil {
+		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.ReportUsage, activities.UsageWriteInput{Rows: rows}).Get(ctx, &written); err != nil {
 			rec.fail(fmt.Sprintf("companies %d…%d: write usage: %v", batch[0].CompanyID, batch[len(batch)-1].CompanyID, err))
 			ok = false
 			continue
@@ -376,7 +369,7 @@ func (r *usageReport) collectAndWrite(ctx workflow.Context, base activities.Usag
 func (r *usageReport) recordRun(ctx workflow.Context, now time.Time, rec *UsageRunRecord) {
 	summary := activities.UsageRunSummary{Period: rec.Period, StartedAt: now, Customers: rec.Customers, Recorded: rec.Recorded,
 		Corrected: rec.Corrected, Written: rec.Written, InEffect: rec.InEffect, Failed: rec.Failed}
-	if err := execUsage(ctx, "record the usage report", time.Minute, activities.UsageActs.RecordUsageRun, summary).Get(ctx, nil); err != nil {
+	if err := execUsage(ctx, PoolLocal, "record the usage report", time.Minute, activities.UsageActs.RecordUsageRun, summary).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("recording the usage report failed", "error", err)
 	}
 }
@@ -387,21 +380,23 @@ func (rec *UsageRunRecord) fail(msg string) {
 	}
 }
 
-// execUsage runs one usage activity with a bounded retry: what still fails is
-// left pending in the ledger for the next run.
-func execUsage(ctx workflow.Context, summary string, timeout time.Duration, activity any, args ...any) workflow.Future {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: timeout,
-		// The worker heartbeats every running activity: a killed worker's step
-		// is retried within seconds, not after its whole timeout.
-		HeartbeatTimeout: 20 * time.Second,
-		Summary:          summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    5 * time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    2 * time.Minute,
-			MaximumAttempts:    5,
-		},
-	})
-	return workflow.ExecuteActivity(ctx, activity, args...)
+// usageStep is the bounded retry of the usage activities: what still fails
+// is left pending in the ledger for the next run.
+var usageStep = activityOptions{
+	Heartbeat: 20 * time.Second,
+	Retry: &temporal.RetryPolicy{
+		InitialInterval:    5 * time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    2 * time.Minute,
+		MaximumAttempts:    5,
+	},
+}
+
+// execUsage runs one usage activity on pool with the usage policy and timeout.
+// The usage activities read the store and both APIs in one batch, so they run
+// on the workflow's queue.
+func execUsage(ctx workflow.Context, pool Pool, summary string, timeout time.Duration, activity any, args ...any) workflow.Future {
+	o := usageStep.on(pool, summary)
+	o.StartToClose = timeout
+	return executeActivity(ctx, o, activity, args...)
 }

@@ -184,6 +184,7 @@ func (s *UsageReportSuite) SetupTest() {
 // newEnv is a fresh environment (one per workflow generation) on the same world.
 func (s *UsageReportSuite) newEnv(start time.Time) {
 	s.env = s.NewTestWorkflowEnvironment()
+	checkPools(s.T(), s.env)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Usage{})
 	w := s.world
