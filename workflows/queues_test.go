@@ -37,6 +37,8 @@ var activityPools = map[string]Pool{
 	"SyncContracts": PoolLocal,
 	// *activities.Usage
 	"PlanUsageRun": PoolLocal, "CollectUsage": PoolLocal, "ReportUsage": PoolLocal, "RecordUsageRun": PoolLocal,
+	// billing reports: Acronis and the store's usage_reports row in one step
+	"EnsureUsageReport": PoolLocal, "PollUsageReport": PoolLocal, "SettleUsageReport": PoolLocal,
 	// *activities.Alerts: the store's ledger, and the sync that reads both APIs, on the workflow's queue…
 	"AlertSettings": PoolLocal, "SyncAlerts": PoolLocal, "AlertLatestTicket": PoolLocal, "AlertOpenOrJoin": PoolLocal,
 	"AlertCountOccurrence": PoolLocal, "AlertTicketCompleted": PoolLocal,

@@ -201,11 +201,6 @@ func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord
 	return rec
 }
 
-// versionBillingReport: closed periods are settled from Acronis billing
-// reports and current-month numbers are estimates (issue 18). Runs recorded
-// before it report every period from live usage.
-const versionBillingReport = "usage-billing-report"
-
 // Billing report polling: Acronis says a report usually takes 1–2 minutes.
 const (
 	reportPollEvery = time.Minute
