@@ -141,6 +141,10 @@ type ContractService struct {
 	// Units are the units in effect at EffectiveDate (the level an adjustment changes).
 	Units         int64     `json:"units"`
 	EffectiveDate time.Time `json:"effectiveDate"`
+	// ContractStart and ContractEnd are the contract's dates (zero: open),
+	// for prorating first and last periods (Prorate).
+	ContractStart time.Time `json:"contractStart,omitzero"`
+	ContractEnd   time.Time `json:"contractEnd,omitzero"`
 }
 
 // Line is the usage of one metric to report into one contract service.
