@@ -220,7 +220,10 @@ func (u *Usage) PlanUsageRun(ctx context.Context, in UsagePlanInput) (UsageRunPl
 	plan := UsageRunPlan{BillingEnabled: st.BillingEnabled, Setting: s, Storage: st.UsageReporting.Storage,
 		StorageClasses: st.UsageReporting.StorageClasses, Period: p, Due: due,
 		EffectiveDate: usage.EffectiveDate(s, p, in.Now)}
-	if !st.BillingEnabled || !due {
+	// Customers are listed whenever billing is on, due or not: a run on
+	// another day may still settle a closed period whose billing report was
+	// late (workflows/usage_report.go, Unsettled).
+	if !st.BillingEnabled {
 		return plan, nil
 	}
 	ms, err := u.Store.ListCustomerMappings(ctx, store.CustomerMappingFilter{})
