@@ -71,7 +71,9 @@ func newStackOn(t *testing.T, temporalHostPort string, withSandboxes bool) *stac
 			t.Fatal(err)
 		}
 		// New tenants get some usage, as in `make dev`, so pay-as-you-go reporting has work.
-		if s.acronis, err = acsandbox.New(acsandbox.Options{Dataset: "demo", SimulateUsage: true}); err != nil {
+		// Billing reports are generated at once, so settling a closed month
+		// needs no one-minute poll timer in tests.
+		if s.acronis, err = acsandbox.New(acsandbox.Options{Dataset: "demo", SimulateUsage: true, ReportDelay: -1}); err != nil {
 			t.Fatal(err)
 		}
 		at := httptest.NewServer(s.autotask.Handler())
