@@ -68,7 +68,11 @@ func buildOpenAPI(routes []route, version string) (*openapi3.T, error) {
 			if err != nil {
 				return nil, err
 			}
-			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).WithJSONSchemaRef(s)}
+			body := openapi3.NewRequestBody().WithRequired(true).WithJSONSchemaRef(s)
+			if r.requestType != "" {
+				body = openapi3.NewRequestBody().WithRequired(true).WithSchemaRef(s, []string{r.requestType})
+			}
+			op.RequestBody = &openapi3.RequestBodyRef{Value: body}
 		}
 		ok := openapi3.NewResponse().WithDescription(http.StatusText(r.status))
 		if r.response != nil {
@@ -93,6 +97,14 @@ func buildOpenAPI(routes []route, version string) (*openapi3.T, error) {
 			op.Responses.Set(strconv.Itoa(st), problemResponse(st))
 		}
 		doc.AddOperation(openAPIPath(r.path), r.method, op)
+		if r.preflight {
+			pre := openapi3.NewOperation()
+			pre.Summary, pre.Tags = "CORS preflight of "+r.method+" for allowed browser origins (CODEC_CORS_ORIGINS)", []string{r.tag}
+			pre.OperationID = operationID(http.MethodOptions, r.path)
+			pre.Security = &openapi3.SecurityRequirements{}
+			pre.AddResponse(http.StatusNoContent, openapi3.NewResponse().WithDescription(http.StatusText(http.StatusNoContent)))
+			doc.AddOperation(openAPIPath(r.path), http.MethodOptions, pre)
+		}
 	}
 	return doc, nil
 }

@@ -138,6 +138,9 @@ func New(deps Deps) (*Server, error) {
 			h = s.auth.middleware(h)
 		}
 		e.Add(r.method, r.path, h)
+		if r.preflight {
+			e.Add(http.MethodOptions, r.path, r.handler)
+		}
 	}
 	doc, err := buildOpenAPI(table, deps.Version)
 	if err != nil {
