@@ -14,6 +14,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 DEV_NAMESPACE         := acronis-autotask
 HTTP_PORT             ?= 8080
 N                     ?= 1000
+WORKERS               ?= 1
 SEARCH_ATTRIBUTES     := AutotaskCompanyID AcronisTenantID CustomerState
 
 export TEMPORAL_CLI := $(TEMPORAL)
@@ -66,9 +67,9 @@ test: postgres $(TEMPORAL) ## run every test: unit, store, sandbox, workflow, re
 faults: postgres $(TEMPORAL) ## the fault-injection suite with many worker restarts (CI runs it small inside make test)
 	FAULT_RESTARTS=$${FAULT_RESTARTS:-10} go test -count=1 -timeout 30m -run 'TestFaults' -v ./cmd/acronis-autotask/
 
-bench: postgres $(TEMPORAL) build ## measure the whole system on N generated companies (make bench N=1000; see BENCHMARKS.md)
+bench: postgres $(TEMPORAL) build ## measure the whole system on N generated companies with WORKERS worker processes (make bench N=1000 WORKERS=3; see BENCHMARKS.md)
 	@mkdir -p $(DATA)
-	$(APP) bench --companies $(N) --json $(DATA)/bench-$(N).json $(BENCH_FLAGS)
+	$(APP) bench --companies $(N) --workers $(WORKERS) --json $(DATA)/bench-$(N)-k$(WORKERS).json $(BENCH_FLAGS)
 
 test-short: ## unit tests only (no PostgreSQL or Temporal)
 	go test -short ./...
