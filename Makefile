@@ -15,11 +15,13 @@ DEV_NAMESPACE         := acronis-autotask
 HTTP_PORT             ?= 8080
 N                     ?= 1000
 WORKERS               ?= 1
+FUZZTIME              ?= 3m
+FUZZ_TARGETS          := FuzzWriteRoutes FuzzTemporalWriteRoutes
 SEARCH_ATTRIBUTES     := AutotaskCompanyID AcronisTenantID CustomerState
 
 export TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: help tools build dev dev-temporal dev-stop test test-short faults lint bench postgres clean
+.PHONY: help tools build dev dev-temporal dev-stop test test-short faults fuzz lint bench postgres clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -61,8 +63,15 @@ dev: postgres dev-temporal build ## run everything against the sandboxes with de
 dev-stop: ## stop the Temporal dev server started by make dev
 	@if [ -f $(DATA)/temporal.pid ]; then kill $$(cat $(DATA)/temporal.pid) 2>/dev/null || true; rm -f $(DATA)/temporal.pid; fi
 
-test: postgres $(TEMPORAL) ## run every test: unit, store, sandbox, workflow, replay and end-to-end
+test: postgres $(TEMPORAL) ## run every test: unit, store, sandbox, workflow, replay, end-to-end and a short fuzz run
 	go test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+fuzz: postgres $(TEMPORAL) ## fuzz every write route of the API for FUZZTIME each (default 3m; see RELIABILITY.md)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzzing $$t for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -parallel 1 ./server/ || exit 1; \
+	done
 
 faults: postgres $(TEMPORAL) ## the fault-injection suite with many worker restarts (CI runs it small inside make test)
 	FAULT_RESTARTS=$${FAULT_RESTARTS:-10} go test -count=1 -timeout 30m -run 'TestFaults' -v ./cmd/acronis-autotask/

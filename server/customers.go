@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/temporal"
@@ -319,6 +320,12 @@ func (s *Server) putCustomerMapping(c echo.Context) error {
 			settings.FieldError{Field: "tenantId", Message: "give exactly one of tenantId or new: true"},
 			settings.FieldError{Field: "new", Message: "give exactly one of tenantId or new: true"})
 	}
+	if in.TenantID != "" && !isUUID(in.TenantID) {
+		// Checked here so a malformed id never reaches the workflow, its
+		// activities' inputs and errors, or the audit log.
+		return invalid("the tenant id is not an Acronis tenant id", settings.FieldError{Field: "tenantId",
+			Message: "must be an Acronis tenant id, a UUID such as 0fcd4a69-8a40-4de8-b711-d9c83dc000f7"})
+	}
 	return s.customerUpdate(c, id, workflows.UpdateMap, workflows.MapRequest{TenantID: in.TenantID, New: in.New, Actor: actorOf(c)})
 }
 
@@ -333,7 +340,10 @@ func (s *Server) customerAction(update string) echo.HandlerFunc {
 		if err := decodeOptional(c, &in); err != nil {
 			return err
 		}
-		return s.customerUpdate(c, id, update, workflows.ActionRequest{Actor: actorOf(c), Reason: strings.TrimSpace(in.Reason)})
+		if in.Reason = strings.TrimSpace(in.Reason); utf8.RuneCountInString(in.Reason) > maxReason {
+			return invalid("the reason is too long", settings.FieldError{Field: "reason", Message: fmt.Sprintf("must be at most %d characters", maxReason)})
+		}
+		return s.customerUpdate(c, id, update, workflows.ActionRequest{Actor: actorOf(c), Reason: in.Reason})
 	}
 }
 
@@ -408,15 +418,40 @@ func (s *Server) syncCustomer(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, Accepted{Message: fmt.Sprintf("company %d will be re-read from Autotask and its quotas re-applied", id)})
 }
 
+// maxReason bounds the reason of an admin action; it is kept in the audit
+// log and the workflow's history.
+const maxReason = 1000
+
+// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form,
+// the form of every Acronis tenant id.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // decodeOptional decodes a body when one was sent; actions work without.
 func decodeOptional(c echo.Context, v any) error {
 	r := c.Request()
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	raw, err := readBody(r)
 	if err != nil {
-		return invalid("the request body could not be read", settings.FieldError{Field: "body", Message: err.Error()})
+		return err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil

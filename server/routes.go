@@ -34,6 +34,11 @@ type route struct {
 	errors []int
 	// query documents the query parameters: name → description.
 	query []queryParam
+	// preflight also routes the browser's CORS preflight (OPTIONS) to handler,
+	// for endpoints a web page on another origin calls (the Temporal UI calls
+	// the codec). Without it Echo answers OPTIONS itself, with no CORS headers,
+	// and the browser refuses the real request.
+	preflight bool
 }
 
 // queryParam is one documented query parameter (always optional).
@@ -49,10 +54,10 @@ func (s *Server) routes() []route {
 			summary: "Prometheus metrics (text exposition format)", status: http.StatusOK},
 		{method: http.MethodGet, path: "/openapi.json", handler: s.openAPIDocument, public: true, tag: "operations",
 			summary: "This OpenAPI document", status: http.StatusOK},
-		{method: http.MethodPost, path: "/codec/encode", handler: echo.WrapHandler(http.StripPrefix("/codec", s.codecHandler())), public: true, tag: "operations",
-			summary: "Temporal codec server: encrypt payloads (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK},
-		{method: http.MethodPost, path: "/codec/decode", handler: echo.WrapHandler(http.StripPrefix("/codec", s.codecHandler())), public: true, tag: "operations",
-			summary: "Temporal codec server: decrypt payloads for the Temporal UI (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK},
+		{method: http.MethodPost, path: "/codec/encode", handler: s.codecRoute(), public: true, tag: "operations",
+			summary: "Temporal codec server: encrypt payloads (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK, preflight: true},
+		{method: http.MethodPost, path: "/codec/decode", handler: s.codecRoute(), public: true, tag: "operations",
+			summary: "Temporal codec server: decrypt payloads for the Temporal UI (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK, preflight: true},
 
 		{method: http.MethodGet, path: "/api/v1/settings", handler: s.getSettings, tag: "settings",
 			summary: "Read the integration settings and their version (ETag)", response: SettingsDocument{}, status: http.StatusOK},

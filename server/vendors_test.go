@@ -22,10 +22,16 @@ type apiHarness struct {
 	vendors *connections.Provider
 }
 
-func newAPIHarness(t *testing.T, cw CustomerWorkflows) *apiHarness {
+func newAPIHarness(t testing.TB, cw CustomerWorkflows) *apiHarness {
+	t.Helper()
+	return newAPIHarnessWith(t, cw, atsandbox.Options{})
+}
+
+// newAPIHarnessWith is newAPIHarness with the Autotask sandbox's options.
+func newAPIHarnessWith(t testing.TB, cw CustomerWorkflows, atOpts atsandbox.Options) *apiHarness {
 	t.Helper()
 	h := newHarness(t)
-	at, err := atsandbox.New(atsandbox.Options{})
+	at, err := atsandbox.New(atOpts)
 	if err != nil {
 		t.Fatalf("Autotask sandbox: %v", err)
 	}
@@ -53,7 +59,7 @@ func newAPIHarness(t *testing.T, cw CustomerWorkflows) *apiHarness {
 
 // wantProblem checks the status and problem+json body of an error answer and
 // returns the problem.
-func wantProblem(t *testing.T, r response, status int) Problem {
+func wantProblem(t testing.TB, r response, status int) Problem {
 	t.Helper()
 	if r.code != status {
 		t.Fatalf("status = %d, want %d: %s", r.code, status, r.body)
@@ -64,7 +70,7 @@ func wantProblem(t *testing.T, r response, status int) Problem {
 	return decode[Problem](t, r)
 }
 
-func wantFields(t *testing.T, r response, want ...string) {
+func wantFields(t testing.TB, r response, want ...string) {
 	t.Helper()
 	wantProblem(t, r, 400)
 	if got := problemFields(t, r); !reflect.DeepEqual(got, want) {

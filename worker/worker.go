@@ -87,7 +87,7 @@ type Registrations struct {
 // NewWorker registers everything and ties Start/Stop to the fx lifecycle (not
 // worker.Run, which would compete with fx for the interrupt signal). The
 // returned worker polls the workflow queue; two more poll the vendor queues
-// (workflows.AcronisQueueSuffix, AutotaskQueueSuffix). Every pool registers
+// (workflows.PoolAcronis, PoolAutotask). Every pool registers
 // every activity, so an activity scheduled on any queue, by any version of
 // the workflows, finds a worker.
 func NewWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, reg Registrations, log *slog.Logger) worker.Worker {
@@ -137,10 +137,10 @@ func Pools(c client.Client, queue string, wfs, acts []any) []worker.Worker {
 	}
 	pools := []worker.Worker{main}
 	for _, p := range []struct {
-		suffix string
-		size   int
-	}{{workflows.AcronisQueueSuffix, maxConcurrentAcronis}, {workflows.AutotaskQueueSuffix, maxConcurrentAutotask}} {
-		pools = append(pools, worker.New(c, queue+p.suffix, worker.Options{
+		pool workflows.Pool
+		size int
+	}{{workflows.PoolAcronis, maxConcurrentAcronis}, {workflows.PoolAutotask, maxConcurrentAutotask}} {
+		pools = append(pools, worker.New(c, p.pool.TaskQueue(queue), worker.Options{
 			DisableWorkflowWorker:              true,
 			Interceptors:                       []interceptor.WorkerInterceptor{&heartbeats{}},
 			MaxConcurrentActivityExecutionSize: p.size,

@@ -42,7 +42,7 @@ func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, 
 		return ActionResult{Message: "a new customer tenant will be created for this company and its quotas set from its contracts"}, nil
 	}
 	in := activities.MapInput{CompanyID: c.state.CompanyID, TenantID: r.TenantID, Actor: r.Actor}
-	if err := c.exec(ctx, "map tenant", activities.AcronisActs.MapExistingTenant, in).Get(ctx, nil); err != nil {
+	if err := c.exec(ctx, PoolAcronis, "Map "+c.who()+" to existing tenant "+r.TenantID, activities.AcronisActs.MapExistingTenant, in).Get(ctx, nil); err != nil {
 		// Refused (self-service tenant, already mapped elsewhere…): the reason and its type go back to the admin.
 		return ActionResult{}, refusal(err)
 	}
@@ -74,7 +74,7 @@ func (c *customer) handleUnmap(ctx workflow.Context, r ActionRequest) (ActionRes
 		return ActionResult{}, fmt.Errorf("company %d is not mapped", c.state.CompanyID)
 	}
 	in := activities.UnmapInput{CompanyID: c.state.CompanyID, TenantID: tenant, Actor: r.Actor, Reason: r.Reason}
-	if err := c.exec(ctx, "remove mapping", activities.StoreActs.RemoveMapping, in).Get(ctx, nil); err != nil {
+	if err := c.exec(ctx, PoolLocal, "Remove the mapping of "+c.who()+" to tenant "+tenant+" (asked by "+r.Actor+")", activities.StoreActs.RemoveMapping, in).Get(ctx, nil); err != nil {
 		return ActionResult{}, refusal(err)
 	}
 	c.state.TenantID, c.state.MappedHow, c.state.Applied = "", "", ""

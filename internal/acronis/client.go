@@ -181,6 +181,10 @@ func (c *Client) send(ctx context.Context, cl call, out any) (int, error) {
 		case err != nil:
 			apiErr = &Error{Kind: KindServer, Method: cl.method, Path: cl.path, Err: err}
 		case status >= 200 && status < 300:
+			if raw, ok := out.(*[]byte); ok {
+				*raw = body // a download (a stored report), kept as sent
+				return status, nil
+			}
 			if out == nil || len(bytes.TrimSpace(body)) == 0 {
 				return status, nil
 			}

@@ -3,7 +3,7 @@
 // request budget that keeps the integration under Autotask's limits.
 package autotask
 
-//go:generate sh -c "python3 modelgen.py ../../../shared/specs/autotask-openapi.json && gofmt -w models_gen.go ../sandbox/autotask/models_gen.go"
+//go:generate sh -c "python3 modelgen.py testdata/autotask-openapi.json && gofmt -w models_gen.go ../sandbox/autotask/models_gen.go"
 
 import (
 	"bytes"

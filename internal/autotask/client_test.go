@@ -16,7 +16,7 @@ import (
 
 func TestNew_DiscoversZoneFromUserName(t *testing.T) {
 	e := newEnv(t, atsandbox.Options{})
-	want := e.srv.URL + "/ATServicesRest/v1.0/"
+	want := e.srv.URL + "/atservicesrest/v1.0/"
 	if got := e.client.BaseURL(); got != want {
 		t.Errorf("BaseURL() = %q, want %q", got, want)
 	}

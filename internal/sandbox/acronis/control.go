@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // ControlPrefix is where the Acronis state controls are served (see doc.go).
@@ -172,6 +173,25 @@ func (s *Sandbox) controlHandler() http.Handler {
 			return
 		}
 		s.SetRateLimit(in.RequestsPerSecond, in.Burst)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET "+p+"reports", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.Reports())
+	})
+	m.HandleFunc("PUT "+p+"reports", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			DelaySeconds *float64 `json:"delay_seconds"`
+			FailNext     *int     `json:"fail_next"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		if in.DelaySeconds != nil {
+			s.SetReportDelay(time.Duration(*in.DelaySeconds * float64(time.Second)))
+		}
+		if in.FailNext != nil {
+			s.FailNextReports(*in.FailNext)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	m.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {

@@ -32,17 +32,27 @@
 //	GET    /api/2/tenants/{id}/infra, /api/2/infra?uuids=
 //	GET    /api/2/tenants/{id}/usages, /api/2/tenants/usages?tenants=a,b[&usage_names=]
 //	GET    /api/2/tenants/{id}/users
+//	GET    /api/2/users?tenant_id=|subtree_root_tenant_id=|uuids=&updated_since=&limit=&after=&allow_deleted=
+//	                                                  → {items, paging{cursors{after}}, timestamp}
 //	GET    /api/2/users/check_login?username=         → 204 free, 409 taken
 //	POST   /api/2/users; GET|DELETE /api/2/users/{id}
 //	GET|PUT /api/2/users/{id}/access_policies
 //	POST   /api/2/users/{id}/send-activation-email    → 204
+//	POST   /api/2/reports                             → 200 report (kind, level, formats, period{start,end} dates, schedule, result_action)
+//	GET|DELETE /api/2/reports/{id}                    (DELETE ?version=)
+//	GET    /api/2/reports/{id}/stored                 → {items[{id, report_format, size, created_at, status in_progress|saved|failed}]}
+//	GET    /api/2/reports/{id}/stored/{stored_id}     → the file (csv_v2_0 rows; see reports.go)
+//	GET    /api/2/tenants/{id}/reports                → {items[report]}
 //	GET    /api/alert_manager/v1/alerts?updated_at=gt(<ns>)&show_deleted=&show_deleted_only=&tenant=&type=&severity=&order=&limit=&after=
 //	GET|DELETE /api/alert_manager/v1/alerts/{id}      (DELETE dismisses: 204)
 //	GET    /api/alert_manager/v1/types
 //	POST   /api/event_manager/v1/subscriptions        → 201 (tenant topic only)
 //	GET    /api/event_manager/v1/events?subscription_id=&offset=  → {events, offset}, or 202 + Retry-After when none
 //
-// Errors use the platform body {"error":{code,message,details{info},context,domain}}.
+// Errors use the platform body {"error":{code,message,details{info},context,domain}},
+// unknown paths (404) and other methods on a known path (405, with Allow)
+// included. Usage values and absolute values are whole numbers, as typed
+// clients of the real API expect (bytes are integers there).
 // Choices where Acronis publishes nothing, made explicit here:
 //   - a stale tenant, pricing or user version is 409 with code 1001 "Version
 //     mismatch" (the code is documented, the status is not); a stale quota
@@ -103,6 +113,8 @@
 //	PUT    /_sandbox/acronis/tenants/{id}/access   {"ancestral_access"?,"support_access"?} → 204
 //	GET    /_sandbox/acronis/stats                 → {tenants, customers, partners, users, active_alerts}
 //	POST   /_sandbox/acronis/tokens/expire         → 204 (every issued token expires)
+//	GET    /_sandbox/acronis/reports               → [ReportInfo]
+//	PUT    /_sandbox/acronis/reports               {"delay_seconds"?,"fail_next"?} → 204 (in_progress time of new reports; the next n fail)
 //	PUT    /_sandbox/acronis/ratelimit             {"requests_per_second","burst"} → 204 (negative rps: off)
 //
 // The same changes are Go methods on Sandbox for in-process tests.

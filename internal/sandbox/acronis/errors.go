@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Domains Acronis names in error bodies.
@@ -90,4 +91,56 @@ func errDeleteEnabled(v1 string) apiError {
 
 func errUnauthorized(info string) apiError {
 	return apiError{status: http.StatusUnauthorized, code: http.StatusUnauthorized, message: "Unauthorized", info: info, domain: domainAccount}
+}
+
+// platformErrors answers requests no route serves (unknown path, or a known
+// path with another method) with the platform's JSON error envelope and the
+// same 404/405 status, instead of net/http's plain-text bodies: clients
+// decode every error body as {"error":{…}} (developer portal, "Inspect
+// response codes"; sample error-response.json).
+func platformErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// The mux knows whether another method would match (405 with Allow)
+		// or nothing does (404); let it decide, then replace its body.
+		rec := &statusOnly{header: http.Header{}}
+		mux.ServeHTTP(rec, r)
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		if rec.status < 400 {
+			rec.status = http.StatusNotFound
+		}
+		domain := domainAccount
+		if strings.HasPrefix(r.URL.Path, "/api/alert_manager/") {
+			domain = domainAlerts
+		}
+		info := "No resource at " + r.URL.Path
+		if rec.status == http.StatusMethodNotAllowed {
+			info = "Method " + r.Method + " is not allowed for " + r.URL.Path
+		}
+		apiError{status: rec.status, code: rec.status, message: http.StatusText(rec.status), info: info, domain: domain}.write(w)
+	})
+}
+
+// statusOnly keeps a handler's status and headers and drops its body.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (s *statusOnly) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
 }

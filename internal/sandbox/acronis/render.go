@@ -1,6 +1,7 @@
 package acronis
 
 import (
+	"math"
 	"strconv"
 	"time"
 )
@@ -113,13 +114,13 @@ func usageJSON(t *tenant, c catItem, u *usageState, it *itemState, rangeStart ti
 	m := map[string]any{
 		"tenant_uuid": t.id, "tenant_id": t.v1, "application_id": c.appID, "name": c.name, "usage_name": c.usageName,
 		"edition": strOrNil(c.edition), "type": c.typ, "measurement_unit": c.unit, "range_start": ts(rangeStart),
-		"value": 0.0, "absolute_value": 0.0,
+		"value": int64(0), "absolute_value": int64(0),
 	}
 	if c.infraID != "" {
 		m["infra_id"] = c.infraID
 	}
 	if u != nil {
-		m["value"], m["absolute_value"] = u.value, u.absolute
+		m["value"], m["absolute_value"] = wholeUnits(u.value), wholeUnits(u.absolute)
 	}
 	if it != nil {
 		oi := map[string]any{"status": it.status}
@@ -130,6 +131,11 @@ func usageJSON(t *tenant, c catItem, u *usageState, it *itemState, rangeStart ti
 	}
 	return m
 }
+
+// wholeUnits renders a usage figure as the real API does: an integer (bytes,
+// seconds and counts are all whole numbers there; typed clients decode them
+// into integer fields), whatever a control call stored.
+func wholeUnits(v float64) int64 { return int64(math.Round(v)) }
 
 // alertJSON renders an alert like the developer portal's sample.
 func (st *state) alertJSON(a *alert) map[string]any {

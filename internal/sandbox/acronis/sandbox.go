@@ -45,6 +45,9 @@ type Options struct {
 	// SimulateUsage gives an item some usage when it is first turned on for a
 	// tenant, so a demo's new customers have something to report (`dev` sets it).
 	SimulateUsage bool
+	// ReportDelay is how long a new usage report stays in_progress on the
+	// sandbox clock (default 90 s: Acronis says reports usually take 1–2 min).
+	ReportDelay time.Duration
 }
 
 // Sandbox is an in-memory, stateful fake of the Acronis Account Management v2
@@ -81,6 +84,9 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if opts.RequestsPerSecond == 0 {
 		opts.RequestsPerSecond = 100
+	}
+	if opts.ReportDelay == 0 {
+		opts.ReportDelay = 90 * time.Second
 	}
 	if opts.Burst <= 0 {
 		opts.Burst = 200
@@ -145,7 +151,7 @@ func (s *Sandbox) buildHandler() http.Handler {
 	s.routes(api)
 	outer := http.NewServeMux()
 	outer.Handle(ControlPrefix, s.controlHandler())
-	outer.Handle("/", sandbox.Controls(s.guard(api), s.faults, s.log))
+	outer.Handle("/", sandbox.Controls(s.guard(platformErrors(api)), s.faults, s.log))
 	return outer
 }
 
@@ -173,11 +179,19 @@ func (s *Sandbox) routes(m *http.ServeMux) {
 	m.HandleFunc("GET /api/2/tenants/{id}/usages", s.handleTenantUsages)
 	m.HandleFunc("GET /api/2/tenants/{id}/users", s.handleTenantUsers)
 
+	m.HandleFunc("GET /api/2/tenants/{id}/reports", s.handleTenantReports)
+	m.HandleFunc("POST /api/2/reports", s.handleCreateReport)
+	m.HandleFunc("GET /api/2/reports/{id}", s.handleGetReport)
+	m.HandleFunc("DELETE /api/2/reports/{id}", s.handleDeleteReport)
+	m.HandleFunc("GET /api/2/reports/{id}/stored", s.handleStoredReports)
+	m.HandleFunc("GET /api/2/reports/{id}/stored/{stored}", s.handleDownloadReport)
+
 	m.HandleFunc("GET /api/2/applications", s.handleApplications)
 	m.HandleFunc("POST /api/2/applications/{app}/bindings/tenants/{id}", s.handleBind)
 	m.HandleFunc("DELETE /api/2/applications/{app}/bindings/tenants/{id}", s.handleUnbind)
 	m.HandleFunc("GET /api/2/infra", s.handleInfra)
 
+	m.HandleFunc("GET /api/2/users", s.handleListUsers)
 	m.HandleFunc("GET /api/2/users/check_login", s.handleCheckLogin)
 	m.HandleFunc("POST /api/2/users", s.handleCreateUser)
 	m.HandleFunc("GET /api/2/users/{id}", s.handleGetUser)

@@ -34,6 +34,11 @@ type state struct {
 	events  []event
 	lastSeq int64
 	created time.Time
+
+	reports     map[string]*report
+	reportOrder []*report
+	reportDelay *time.Duration // nil: Options.ReportDelay
+	failReports int            // the next reports created fail
 }
 
 func newState(now time.Time) *state {
@@ -48,6 +53,7 @@ func newState(now time.Time) *state {
 		alerts:   map[string]*alert{},
 		tokens:   map[string]time.Time{},
 		created:  now,
+		reports:  map[string]*report{},
 	}
 }
 

@@ -1,6 +1,7 @@
 package acronis
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -31,13 +32,17 @@ func (s *Sandbox) usagesOf(t *tenant, names map[string]bool) []map[string]any {
 			im.infraID, im.edition = c.infraID, c.edition
 			var iu *usageState
 			if u != nil {
-				iu = &usageState{value: u.value * 0.1, absolute: u.absolute * 0.1}
+				iu = &usageState{value: immutableShare(u.value), absolute: immutableShare(u.absolute)}
 			}
 			out = append(out, usageJSON(t, im, iu, nil, start))
 		}
 	}
 	return out
 }
+
+// immutableShare is the sandbox's immutable part of a storage figure: a
+// tenth, in whole bytes, because the real API reports bytes as integers.
+func immutableShare(v float64) float64 { return math.Floor(v / 10) }
 
 func usageNames(r *http.Request) map[string]bool {
 	v := r.URL.Query().Get("usage_names")

@@ -2,8 +2,10 @@ package acronis
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -285,4 +287,92 @@ func (s *Sandbox) handleActivationEmail(w http.ResponseWriter, r *http.Request) 
 	}
 	u.activationEmails++
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleListUsers answers GET /api/2/users, the users sync listing: exactly
+// one of tenant_id, subtree_root_tenant_id or uuids, plus updated_since,
+// allow_deleted and cursor paging; the answer is {items, paging, timestamp}
+// (Acronis' Go sample connector, accclient/user.go UserGetRequest and
+// UserGetResponse). Users are served in id order so cursors are stable.
+func (s *Sandbox) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	q, pos, limit, perr := pageQuery(r)
+	if perr != nil {
+		perr.write(w)
+		return
+	}
+	tenantID, subtree := q.Get("tenant_id"), q.Get("subtree_root_tenant_id")
+	var uuids map[string]bool
+	if v := q.Get("uuids"); v != "" {
+		uuids = map[string]bool{}
+		for _, id := range strings.Split(v, ",") {
+			uuids[strings.ToLower(strings.TrimSpace(id))] = true
+		}
+	}
+	n := 0
+	for _, set := range []bool{tenantID != "", subtree != "", uuids != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		errBadRequest("exactly one of tenant_id, subtree_root_tenant_id and uuids is required").write(w)
+		return
+	}
+	var since time.Time
+	if v := q.Get("updated_since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			errBadRequest("updated_since must be an RFC 3339 timestamp").write(w)
+			return
+		}
+		since = t
+	}
+	allowDeleted := q.Get("allow_deleted") == "true"
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var match func(u *user) bool
+	switch {
+	case tenantID != "":
+		t, e := s.visible(tenantID)
+		if e == nil {
+			e = s.inside(t)
+		}
+		if e != nil {
+			e.write(w)
+			return
+		}
+		match = func(u *user) bool { return u.tenantID == t.id }
+	case subtree != "":
+		t, e := s.visible(subtree)
+		if e != nil {
+			e.write(w)
+			return
+		}
+		match = func(u *user) bool { ut := s.st.tenants[u.tenantID]; return ut != nil && s.st.inSubtree(ut, t.id) }
+	default:
+		match = func(u *user) bool { return uuids[u.id] }
+	}
+	var found []*user
+	for _, u := range s.st.users {
+		ut := s.st.tenants[u.tenantID]
+		if ut == nil || !s.st.inSubtree(ut, PartnerID) || !match(u) || u.id <= pos || s.inside(ut) != nil {
+			continue
+		}
+		if (u.deleted && !allowDeleted) || (!since.IsZero() && !u.updatedAt.After(since)) {
+			continue
+		}
+		found = append(found, u)
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
+	cursors := map[string]any{}
+	if len(found) > limit {
+		found = found[:limit]
+		cursors["after"] = encodeCursor(q, found[limit-1].id)
+	}
+	items := make([]map[string]any, 0, len(found))
+	for _, u := range found {
+		items = append(items, s.userJSON(u))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "paging": map[string]any{"cursors": cursors}, "timestamp": ts(s.now())})
 }

@@ -192,7 +192,9 @@ func (s *Sandbox) zoneInformation(w http.ResponseWriter, r *http.Request) {
 	}
 	base := origin(r)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"zoneName": "Sandbox", "url": base + "/ATServicesRest/", "webUrl": base + "/", "ci": 1,
+		// Real zones answer with the lower-case path, e.g.
+		// "https://webservices3.autotask.net/atservicesrest/" (reference §1.2).
+		"zoneName": "Sandbox", "url": base + "/atservicesrest/", "webUrl": base + "/", "ci": 1,
 	})
 }
 
@@ -431,11 +433,12 @@ func asInt(v any) int64 {
 	return -1 << 62
 }
 
+// methodNotAllowed answers a known path called with another method in
+// Autotask's error envelope {"errors": [...]} (reference §3, sample
+// error-response.json), so clients that decode every failure the same way
+// (go-autotask, django-autotask) read it as they read the others.
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusMethodNotAllowed)
-	b, _ := json.Marshal(map[string]string{"Message": "The requested resource does not support http method '" + r.Method + "'."})
-	_, _ = w.Write(b)
+	writeErrors(w, http.StatusMethodNotAllowed, "The requested resource does not support http method '"+r.Method+"'.")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -46,8 +46,8 @@ func TestRoutes_EveryRouteValidatesAgainstOpenAPI(t *testing.T) {
 	}
 	h.must200(h.do("GET", "ThresholdInformation", nil), "ThresholdInformation")
 	zone := h.must200(h.request(h.hc, "GET", h.srv.URL+"/atservicesrest/v1.0/zoneInformation?user="+url.QueryEscape(atsandbox.DefaultUsername), nil, nil), "zone").json(t)
-	if zone["url"] != h.srv.URL+"/ATServicesRest/" {
-		t.Errorf("zone url = %v, want %s", zone["url"], h.srv.URL+"/ATServicesRest/")
+	if zone["url"] != h.srv.URL+"/atservicesrest/" {
+		t.Errorf("zone url = %v, want %s", zone["url"], h.srv.URL+"/atservicesrest/")
 	}
 
 	// Writes.
