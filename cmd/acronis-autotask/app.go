@@ -161,6 +161,7 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Connections:    conns,
 		Vendors:        conns,
 		Mappings:       st,
+		ReadModel:      st,
 		Customers:      cust,
 		Audit:          st,
 		Stats:          st,
@@ -182,6 +183,9 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Version:   version,
 		Alerts:    st,
 		AlertSync: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
+
+		TemporalUIURL:     cfg.TemporalUIURL,
+		TemporalNamespace: cfg.TemporalNamespace,
 	})
 	if err != nil {
 		return err
