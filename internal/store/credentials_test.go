@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
 )
@@ -175,4 +177,27 @@ func fillEveryTable(t *testing.T, st *store.Store) {
 	_, err = st.UpdateUsageReport(ctx, rep.ID, "report-1", "stored-1", store.ReportSaved, "")
 	require.NoError(t, err)
 	require.NoError(t, st.SetCursor(ctx, "autotask.companies", json.RawMessage(`{"since":"2026-01-01T00:00:00Z"}`)))
+
+	// The fleet's Autotask budget: keyed by the API user and a digest of the
+	// integration code, never the code itself.
+	lim, err := st.AutotaskLimiter(ctx, store.BudgetConfig{Username: "api@example.com", IntegrationCode: "integration-code-1",
+		Hourly: 600, Threads: 3, CheckEvery: time.Minute, LeaseTTL: time.Minute})
+	require.NoError(t, err)
+	_, err = lim.Take(ctx, 1, autotask.PriorityTickets)
+	require.NoError(t, err)
+	_, ok, err := lim.Lease(ctx, "Tickets") // held: the scan must see the lease row
+	require.NoError(t, err)
+	require.True(t, ok, "a thread lease")
+	require.NoError(t, lim.Observe(ctx, autotask.ThresholdInfo{ExternalRequestThreshold: 10000, RequestThresholdTimeframe: 60, CurrentTimeframeRequestCount: 5}))
+
+	// The read model.
+	now := time.Now()
+	require.NoError(t, st.SaveCompanies(ctx, []store.CompanyRecord{{ID: 2, Name: "Contoso Ltd", Type: 1, TypeLabel: "Customer", Active: true,
+		ContactKnown: true, ContactName: "Ann", ContactEmail: "ann@contoso.example", ModifiedAt: now}}, now))
+	_, err = st.SaveTenants(ctx, []readmodel.Tenant{{ID: "5a6b7c8d-0001-4000-8000-000000000001", Name: "Contoso", Kind: "customer",
+		Enabled: true, ContactEmail: "it@contoso.example", UpdatedAt: now}}, 1, now)
+	require.NoError(t, err)
+	require.NoError(t, st.MarkSuggestionsStale(ctx))
+	_, _, err = st.RefreshSuggestions(ctx, 10)
+	require.NoError(t, err)
 }
