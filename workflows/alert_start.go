@@ -5,18 +5,17 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/acronis-autotask/acronis-autotask/activities"
 )
 
 // Names of the alert workflows' messages and of the alert sync singleton.
 const (
 	// AlertSyncWorkflowID names the singleton alert sync.
 	AlertSyncWorkflowID = "alert-sync"
-	// SignalAlert delivers an activities.AlertEvent to an alert's workflow.
+	// SignalAlert delivers an alert.Event to an alert's workflow.
 	SignalAlert = "alert"
 	// SignalTicketCompleted tells an alert's workflow its ticket was completed in Autotask (TicketCompleted).
 	SignalTicketCompleted = "ticket-completed"
@@ -33,7 +32,7 @@ type TicketCompleted struct {
 // ev carries what is known of the alert (at least its id). The company and
 // tenant (when known) become search attributes, so operators find a
 // customer's alert workflows in the Temporal UI.
-func AlertStartOptions(ev activities.AlertEvent, taskQueue string) client.StartWorkflowOptions {
+func AlertStartOptions(ev alert.Event, taskQueue string) client.StartWorkflowOptions {
 	o := client.StartWorkflowOptions{
 		ID:                       AlertWorkflowID(ev.AlertID),
 		TaskQueue:                taskQueue,
@@ -57,7 +56,7 @@ func AlertStartOptions(ev activities.AlertEvent, taskQueue string) client.StartW
 // AlertSummary is the line the Temporal UI shows for an alert's ticket
 // workflow: the alert's title as Acronis shows it, then what it is about
 // ("Backup failed · Autotask ticket for Acronis alert 9f1… of company 107").
-func AlertSummary(ev activities.AlertEvent) string {
+func AlertSummary(ev alert.Event) string {
 	s := "Autotask ticket for Acronis alert " + ev.AlertID
 	if ev.CompanyID > 0 {
 		s += fmt.Sprintf(" of company %d", ev.CompanyID)
@@ -86,7 +85,7 @@ type Alerts struct {
 }
 
 // NotifyAlert delivers an alert event, starting the alert's workflow if it is not running.
-func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error {
+func (a Alerts) NotifyAlert(ctx context.Context, ev alert.Event) error {
 	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(ev.AlertID), SignalAlert, ev,
 		AlertStartOptions(ev, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: ev.AlertID})
 	if err != nil {
@@ -98,7 +97,7 @@ func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error
 // NotifyTicketCompleted tells an alert's workflow that its ticket was completed in Autotask.
 func (a Alerts) NotifyTicketCompleted(ctx context.Context, alertID string, ticketID int64) error {
 	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(alertID), SignalTicketCompleted, TicketCompleted{TicketID: ticketID},
-		AlertStartOptions(activities.AlertEvent{AlertID: alertID}, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: alertID})
+		AlertStartOptions(alert.Event{AlertID: alertID}, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: alertID})
 	if err != nil {
 		return fmt.Errorf("signal alert %s: %w", alertID, err)
 	}

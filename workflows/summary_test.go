@@ -3,7 +3,7 @@ package workflows
 import (
 	"testing"
 
-	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 )
 
 // The Temporal UI lists workflows by their static summary: operators must
@@ -17,10 +17,10 @@ func TestStartOptions_CarryHumanSummaries(t *testing.T) {
 			CustomerStartOptions(CustomerState{CompanyID: 42}, "q").StaticSummary,
 			"Autotask company 42"},
 		{"alert with title",
-			AlertStartOptions(activities.AlertEvent{AlertID: "a-1", CompanyID: 107, Title: "Backup failed"}, "q").StaticSummary,
+			AlertStartOptions(alert.Event{AlertID: "a-1", CompanyID: 107, Title: "Backup failed"}, "q").StaticSummary,
 			"Backup failed · Autotask ticket for Acronis alert a-1 of company 107"},
 		{"alert known by id only",
-			AlertStartOptions(activities.AlertEvent{AlertID: "a-1"}, "q").StaticSummary,
+			AlertStartOptions(alert.Event{AlertID: "a-1"}, "q").StaticSummary,
 			"Autotask ticket for Acronis alert a-1"},
 	}
 	for _, c := range cases {
