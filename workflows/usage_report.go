@@ -29,7 +29,7 @@ func UsageReportStartOptions(taskQueue string) client.StartWorkflowOptions {
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            "pay-as-you-go usage reporting into Autotask",
+		StaticSummary:            "Usage report: reads Acronis pay-as-you-go usage and reports it on the customers' Autotask contracts",
 	}
 }
 

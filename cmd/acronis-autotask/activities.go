@@ -60,13 +60,23 @@ var activitiesModule = fx.Module("activities",
 			}
 		}),
 		fx.Annotate(func() any { return workflows.AlertSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
+		asActivities(func(p *connections.Provider, st *store.Store) any {
+			return &activities.TenantSync{
+				Acronis: func(ctx context.Context) (activities.TenantSyncAcronis, error) { return p.Acronis(ctx) },
+				Store:   st,
+			}
+		}),
+		fx.Annotate(func() any { return workflows.TenantSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
 		fx.Annotate(func() any { return workflows.AlertTicketWorkflow }, fx.ResultTags(`group:"workflows"`)),
 	),
-	// Every worker makes sure the singletons run (contract sync, alert sync, usage report);
+	// Every worker makes sure the singletons run (contract sync, tenant sync, alert sync, usage report);
 	// starting one that runs joins it.
 	fx.Invoke(func(lc fx.Lifecycle, w worker.Worker, cust workflows.Customers) {
 		lc.Append(fx.StartHook(func(ctx context.Context) error {
 			if err := cust.SyncNow(ctx); err != nil {
+				return err
+			}
+			if err := cust.TenantSyncNow(ctx); err != nil {
 				return err
 			}
 			if err := (workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue}).SyncNow(ctx); err != nil {
