@@ -200,7 +200,7 @@ func TestBudget_ThresholdInformationShrinksTheLocalAllowance(t *testing.T) {
 	}
 	ok := 0
 	for range 20 {
-		c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if _, err := autotask.Get[autotask.Company](c, e.client, 101); err == nil {
 			ok++
 		}
@@ -217,7 +217,7 @@ func TestBudget_TicketsGoFirstWhenTheBudgetIsShort(t *testing.T) {
 	count := func(p autotask.Priority) int {
 		n := 0
 		for range 25 {
-			c, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_, err := autotask.Get[autotask.Company](c, e.client.WithPriority(p), 101)
 			cancel()
 			if err == nil {
@@ -245,7 +245,7 @@ func TestBudget_OneLimiterForEveryClientOfTheDatabase(t *testing.T) {
 		if i%2 == 1 {
 			cl = b.client
 		}
-		c, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if _, err := autotask.Get[autotask.Company](c, cl, 101); err == nil {
 			ok++
 		}
