@@ -101,6 +101,7 @@ func TestCustomerActions_ThroughTemporal(t *testing.T) {
 	if r.code != 200 {
 		t.Fatalf("PUT settings = %d %s", r.code, r.body)
 	}
+	fillReadModel(t, h) // the customers list reads the contract sync's copy of the companies
 
 	t.Run("StatusOfACompanyWithoutWorkflowIs404", func(t *testing.T) {
 		p := wantProblem(t, h.do("GET", "/api/v1/customers/101", readToken, nil), 404)
