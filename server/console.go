@@ -41,8 +41,9 @@ type webConsole struct {
 	namespace  string
 }
 
-// newConsole parses the embedded templates and registers the console's routes.
-func newConsole(s *Server) (*webConsole, error) {
+// newConsole parses the embedded templates and registers the console's
+// routes; its requests are logged and counted like the API's.
+func newConsole(s *Server, metrics *httpMetrics) (*webConsole, error) {
 	con := &webConsole{srv: s, echo: echo.New(), sessions: sessions{tokens: s.deps.Tokens, revoked: map[string]time.Time{}},
 		temporalUI: strings.TrimRight(s.deps.TemporalUIURL, "/"), namespace: s.deps.TemporalNamespace}
 	if err := con.parse(); err != nil {
@@ -52,6 +53,7 @@ func newConsole(s *Server) (*webConsole, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = con.errorPage
 	e.Use(middleware.RequestID())
+	e.Use(observe(s.deps.Logger, metrics))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.deps.Logger.Error("panic in console", "error", err.Error(), "stack", string(stack))

@@ -258,8 +258,13 @@ type mapView struct {
 	ID      int64
 	Q       string
 	Tenants []AcronisTenant
-	Errors  map[string]string
+	// More says more tenants match than the picker shows.
+	More   bool
+	Errors map[string]string
 }
+
+// mapPickerSize bounds the tenants the map page offers; a search narrows them.
+const mapPickerSize = 50
 
 func (con *webConsole) mapForm(c echo.Context) error {
 	id, err := companyParam(c)
@@ -283,9 +288,14 @@ func (con *webConsole) renderMap(c echo.Context, id int64, status int) error {
 		return err
 	}
 	for _, t := range tenants.Items {
-		if t.MappedCompanyID == nil {
-			v.Tenants = append(v.Tenants, t)
+		if t.MappedCompanyID != nil {
+			continue
 		}
+		if len(v.Tenants) == mapPickerSize {
+			v.More = true
+			break
+		}
+		v.Tenants = append(v.Tenants, t)
 	}
 	return con.render(c, status, "map", fmt.Sprintf("Map company %d", id), "customers", v)
 }

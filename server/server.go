@@ -155,7 +155,7 @@ func New(deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("build OpenAPI document: %w", err)
 	}
 	s.openapi = doc
-	if s.console, err = newConsole(s); err != nil {
+	if s.console, err = newConsole(s, metrics); err != nil {
 		return nil, fmt.Errorf("build the web console: %w", err)
 	}
 	return s, nil
