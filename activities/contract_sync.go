@@ -21,6 +21,8 @@ import (
 // CustomerNotifier delivers snapshots to customer workflows (signal-with-start).
 type CustomerNotifier interface {
 	NotifyContracts(ctx context.Context, snap CompanySnapshot) error
+	// Replan tells a running customer workflow the configuration changed.
+	Replan(ctx context.Context, companyID int64, generation string) error
 }
 
 // ContractSyncStore is what the sync remembers between runs.
@@ -31,6 +33,11 @@ type ContractSyncStore interface {
 	RemoveUnseenUnitRows(ctx context.Context, kind string, cycle int64) ([]store.UnitRow, error)
 	SnapshotFingerprints(ctx context.Context, companyIDs []int64) (map[int64]string, error)
 	SaveSnapshotFingerprint(ctx context.Context, companyID int64, fingerprint string, contracts json.RawMessage, at time.Time) error
+	ConfigGeneration(ctx context.Context) (string, error)
+	KnownCompanies(ctx context.Context) ([]int64, error)
+	// The read model (issue 16): companies from the company poll, contract summaries from snapshots.
+	SaveCompanies(ctx context.Context, cs []store.CompanyRecord, at time.Time) error
+	SaveCompanyContracts(ctx context.Context, rs []store.CompanyContractsRecord, at time.Time) error
 }
 
 // ContractSync finds what changed in Autotask and tells the affected customers.
@@ -78,6 +85,14 @@ type SyncCursor struct {
 	LastPoll time.Time `json:"lastPoll,omitzero"`
 	// PollNow makes the next run poll whatever the interval ("sync now").
 	PollNow bool `json:"pollNow,omitempty"`
+	// ConfigGeneration is the configuration every customer was last told to
+	// plan under; when the stored one differs, the run signals them all.
+	ConfigGeneration string `json:"configGeneration,omitempty"`
+	// CompaniesSince is the newest lastTrackedModifiedDateTime the company
+	// poll has seen; zero reads every company (the read model's first fill).
+	CompaniesSince time.Time `json:"companiesSince,omitzero"`
+	// CompaniesPolled is when the company poll last ran.
+	CompaniesPolled time.Time `json:"companiesPolled,omitzero"`
 }
 
 // SyncResult reports one run: what changed, what it cost, when to run next.
@@ -91,10 +106,14 @@ type SyncResult struct {
 	Requests          int64      `json:"requests"`
 	CycleCompleted    bool       `json:"cycleCompleted"`
 	// Polled says the run looked for changed contracts and new unit rows.
-	Polled           bool          `json:"polled,omitempty"`
-	CreatedPAYGField bool          `json:"createdPaygField,omitempty"`
-	LastCycle        time.Duration `json:"lastCycle,omitempty"`
-	NextRunIn        time.Duration `json:"nextRunIn"`
+	Polled bool `json:"polled,omitempty"`
+	// Replanned counts the customers told to re-plan after a configuration change.
+	Replanned        int  `json:"replanned,omitempty"`
+	CreatedPAYGField bool `json:"createdPaygField,omitempty"`
+	// CompaniesSaved counts companies the company poll wrote to the read model.
+	CompaniesSaved int           `json:"companiesSaved,omitempty"`
+	LastCycle      time.Duration `json:"lastCycle,omitempty"`
+	NextRunIn      time.Duration `json:"nextRunIn"`
 }
 
 const (
@@ -157,6 +176,11 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 			return res, err
 		}
 	}
+	if cur.PollNow || cur.CompaniesPolled.IsZero() || !now.Before(cur.CompaniesPolled.Add(companyPollEvery)) {
+		if err := s.pollCompanies(ctx, c, now, &cur, &res); err != nil {
+			return res, err
+		}
+	}
 	cur.PollNow = false
 	activity.RecordHeartbeat(ctx, "change detection done")
 
@@ -164,6 +188,9 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 		return res, classify("find companies of changed contracts", err)
 	}
 	if err := s.notify(ctx, c, companies, now, &res); err != nil {
+		return res, err
+	}
+	if err := s.replan(ctx, &cur, &res); err != nil {
 		return res, err
 	}
 	cur.LastRun = now
@@ -459,6 +486,9 @@ func (s *ContractSync) notify(ctx context.Context, c *autotask.Client, companies
 			return classify("read contract units", err)
 		}
 		res.CompaniesRead += len(snaps)
+		if err := s.Store.SaveCompanyContracts(ctx, contractSummaries(snaps, now), now); err != nil {
+			return classify("save contract summaries in the read model", err)
+		}
 		seen, err := s.Store.SnapshotFingerprints(ctx, batch)
 		if err != nil {
 			return classify("read snapshot fingerprints", err)

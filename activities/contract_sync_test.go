@@ -19,14 +19,22 @@ import (
 
 // notifications records the snapshots the sync delivers.
 type notifications struct {
-	mu    sync.Mutex
-	snaps map[int64][]CompanySnapshot
+	mu      sync.Mutex
+	snaps   map[int64][]CompanySnapshot
+	replans []int64
 }
 
 func (n *notifications) NotifyContracts(_ context.Context, s CompanySnapshot) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.snaps[s.CompanyID] = append(n.snaps[s.CompanyID], s)
+	return nil
+}
+
+func (n *notifications) Replan(_ context.Context, id int64, gen string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.replans = append(n.replans, id)
 	return nil
 }
 
@@ -114,9 +122,13 @@ func TestContractSync_FirstRunNotifiesEveryCompanyWithAContractOnce(t *testing.T
 	if !snap.ContactKnown || snap.PrimaryContact == nil || snap.PrimaryContact.Email != "anna.berg@contoso.example" {
 		t.Errorf("Contoso's primary contact = %+v (known %v), want Anna Berg read with the contracts", snap.PrimaryContact, snap.ContactKnown)
 	}
-	// One contacts query for all nine companies, not one per company.
-	if n := h.sb.RequestLog().Count("POST /ATServicesRest/v1.0/Contacts/query"); n != 1 {
-		t.Errorf("Contacts/query requests = %d, want 1", n)
+	// One contacts query for all nine companies' snapshots, not one per
+	// company, and one for the read model's company poll (all 11 companies).
+	if n := h.sb.RequestLog().Count("POST /ATServicesRest/v1.0/Contacts/query"); n != 2 {
+		t.Errorf("Contacts/query requests = %d, want 2", n)
+	}
+	if res.CompaniesSaved != 11 {
+		t.Errorf("CompaniesSaved = %d, want every company (11) in the read model", res.CompaniesSaved)
 	}
 	raw, err := h.sync.Store.(*store.Store).CompanyContracts(context.Background(), 101)
 	if err != nil {

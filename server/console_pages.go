@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -103,18 +104,17 @@ func (con *webConsole) health(c echo.Context) error {
 // ---- Customers
 
 type customerListView struct {
-	List                  CustomerList
-	Q, Mapped, Type       string
-	PrevPage, NextPage    int
-	FilterOptions         []string
-	PageSizeParam, Params url.Values
+	List               CustomerList
+	Q, Filter, Type    string
+	PrevPage, NextPage int
+	FilterOptions      []string
 }
 
 func (con *webConsole) customerList(c echo.Context) error {
 	q := url.Values{}
-	v := customerListView{Q: c.QueryParam("q"), Mapped: c.QueryParam("mapped"), Type: c.QueryParam("type"),
-		FilterOptions: []string{filterAll, filterMapped, filterUnmapped}}
-	for _, k := range []string{"q", "mapped", "type", "page"} {
+	v := customerListView{Q: c.QueryParam("q"), Filter: c.QueryParam("filter"), Type: c.QueryParam("type"),
+		FilterOptions: readmodel.CustomerFilters}
+	for _, k := range []string{"q", "filter", "type", "page"} {
 		if val := strings.TrimSpace(c.QueryParam(k)); val != "" {
 			q.Set(k, val)
 		}
@@ -255,9 +255,10 @@ func (con *webConsole) customerActionPost(c echo.Context) error {
 }
 
 type mapView struct {
-	ID      int64
-	Q       string
-	Tenants []AcronisTenant
+	ID          int64
+	Q           string
+	Suggestions Suggestions
+	Tenants     []AcronisTenant
 	// More says more tenants match than the picker shows.
 	More   bool
 	Errors map[string]string
@@ -279,25 +280,28 @@ func (con *webConsole) renderMap(c echo.Context, id int64, status int) error {
 	if p, ok := c.Get(problemKey).(*Problem); ok {
 		v.Errors = fieldErrors(p)
 	}
+	// Suggestions come from the read model; a company it does not know yet
+	// (404) is mapped from the tenant list alone.
+	if err := con.get(c, fmt.Sprintf("/api/v1/customers/%d/suggestions", id), nil, &v.Suggestions); err != nil {
+		var p *Problem
+		if !errors.As(err, &p) || p.Status != http.StatusNotFound {
+			return err
+		}
+	}
 	var tenants AcronisTenants
-	q := url.Values{}
+	q := url.Values{"filter": {readmodel.TenantFilterMappable}, "pageSize": {strconv.Itoa(mapPickerSize)}}
 	if v.Q != "" {
 		q.Set("q", v.Q)
 	}
 	if err := con.get(c, "/api/v1/acronis/tenants", q, &tenants); err != nil {
 		return err
 	}
-	for _, t := range tenants.Items {
-		if t.MappedCompanyID != nil {
-			continue
-		}
-		if len(v.Tenants) == mapPickerSize {
-			v.More = true
-			break
-		}
-		v.Tenants = append(v.Tenants, t)
+	v.Tenants, v.More = tenants.Items, tenants.HasMore
+	title := fmt.Sprintf("Map company %d", id)
+	if v.Suggestions.CompanyName != "" {
+		title = "Map " + v.Suggestions.CompanyName
 	}
-	return con.render(c, status, "map", fmt.Sprintf("Map company %d", id), "customers", v)
+	return con.render(c, status, "map", title, "customers", v)
 }
 
 func (con *webConsole) mapCustomer(c echo.Context) error {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
@@ -29,7 +30,9 @@ type route struct {
 	tag, summary string
 	// request and response are zero values whose Go types describe the bodies; nil means none or not JSON.
 	request, response any
-	status            int
+	// requestType is the request's media type when it is not application/json.
+	requestType string
+	status      int
 	// errors lists the problem statuses this operation can answer besides 401/403/500.
 	errors []int
 	// query documents the query parameters: name → description.
@@ -65,6 +68,10 @@ func (s *Server) routes() []route {
 			summary: "Replace the integration settings; send the version read (If-Match or body). Invalid input changes nothing",
 			request: SettingsUpdate{Settings: []byte("{}")}, response: SettingsDocument{}, status: http.StatusOK,
 			errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired}},
+		{method: http.MethodPatch, path: "/api/v1/settings", handler: s.patchSettings, tag: "settings",
+			summary: "Change some settings with a JSON Merge Patch (RFC 7396, Content-Type application/merge-patch+json): fields left out keep their value, null resets one to its default; If-Match required. Invalid input changes nothing",
+			request: settings.Settings{}, requestType: mergePatchType, response: SettingsDocument{}, status: http.StatusOK,
+			errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnsupportedMediaType}},
 
 		{method: http.MethodGet, path: "/api/v1/connections/autotask", handler: s.getAutotaskConnection, tag: "connections",
 			summary: "Read the Autotask API user (secret masked)", response: AutotaskConnection{}, status: http.StatusOK, errors: []int{http.StatusNotFound}},
@@ -89,14 +96,16 @@ func (s *Server) routes() []route {
 			request: ServiceMappingsUpdate{}, response: ServiceMappings{}, status: http.StatusOK, errors: withBadRequest(vendorErrors)},
 
 		{method: http.MethodGet, path: "/api/v1/customers", handler: s.listCustomers, tag: "customers",
-			summary:  "Active Autotask companies with their mappings; mapped=all|mapped|unmapped, type, q, page, pageSize",
-			response: CustomerList{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
-			query: []queryParam{{"mapped", "all (default), mapped or unmapped"}, {"type", "Autotask company type, label (Customer) or code"},
-				{"q", "company name contains this text"}, {"page", "1-based page, default 1"}, {"pageSize", "1–500, default 50"}}},
+			summary:  "Autotask companies with their mappings, mapping health and suggested tenants, from the local read model (no vendor request); filter, type, q, sort, page, pageSize",
+			response: CustomerList{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable},
+			query: customerQueryParams},
 		{method: http.MethodGet, path: "/api/v1/acronis/tenants", handler: s.listTenants, tag: "customers",
-			summary:  "Customer and sub-partner tenants under the partner, with their mapped company and whether they can be managed; q filters by name",
-			response: AcronisTenants{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
-			query: []queryParam{{"q", "tenant name contains this text (case-insensitive)"}}},
+			summary:  "Customer and sub-partner tenants under the partner with their mapped company and whether they can be managed, from the local read model (no vendor request)",
+			response: AcronisTenants{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable},
+			query: tenantQueryParams},
+		{method: http.MethodGet, path: "/api/v1/customers/:companyID/suggestions", handler: s.getSuggestions, tag: "customers",
+			summary:  "The unmapped, manageable tenants the company probably is, each with a confidence and its reasons (same normalised name, similar name, initials, e-mail domain, internal_tag or customer_id)",
+			response: Suggestions{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable}},
 		{method: http.MethodGet, path: "/api/v1/customers/:companyID", handler: s.getCustomer, tag: "customers",
 			summary:  "A customer's state from its workflow: tenant, quotas, pending deprovisioning steps, last error",
 			response: CustomerStatus{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable}},

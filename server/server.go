@@ -71,6 +71,10 @@ type Deps struct {
 	// AlertSync runs the alert sync now; workflows.Alerts satisfies it.
 	AlertSync AlertWorkflows
 
+	// ReadModel is the local copy of companies and tenants the lists and
+	// suggestions read; *store.Store satisfies it.
+	ReadModel ReadModelStore
+
 	// TemporalUIURL is the Temporal Web UI the console links customer
 	// workflows to (e.g. http://localhost:8233); "" shows no link.
 	TemporalUIURL string

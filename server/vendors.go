@@ -42,7 +42,9 @@ func (s *Server) autotaskClient(ctx context.Context) (*autotask.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Autotask client: %w", err)
 	}
-	return c, nil
+	// REST reads are cached and spend the budget last, so browsing can
+	// neither drain the fleet's budget nor hold up tickets.
+	return c.Console(), nil
 }
 
 func (s *Server) acronisClient(ctx context.Context) (*acronis.Client, error) {

@@ -50,7 +50,7 @@ func newAPIHarnessWith(t testing.TB, cw CustomerWorkflows, atOpts atsandbox.Opti
 			"baseUrl": acSrv.URL, "clientId": ac.ClientID()}},
 	}
 	p := connections.New(h.store, env, nil)
-	h.srv.deps.Connections, h.srv.deps.Vendors, h.srv.deps.Mappings = p, p, h.store
+	h.srv.deps.Connections, h.srv.deps.Vendors, h.srv.deps.Mappings, h.srv.deps.ReadModel = p, p, h.store, h.store
 	if cw != nil {
 		h.srv.deps.Customers = cw
 	}
@@ -82,7 +82,7 @@ func TestVendors_MissingConnectionsAnswer503(t *testing.T) {
 	h := newHarness(t)
 	h.srv.deps.Vendors = connections.New(h.store, nil, nil)
 	h.srv.deps.Mappings = h.store
-	for _, path := range []string{"/api/v1/offering-items", "/api/v1/autotask/services", "/api/v1/customers", "/api/v1/acronis/tenants"} {
+	for _, path := range []string{"/api/v1/offering-items", "/api/v1/autotask/services"} {
 		p := wantProblem(t, h.do("GET", path, readToken, nil), 503)
 		if p.Type != problemTypeBase+"not-configured" {
 			t.Errorf("%s: type %q, want not-configured", path, p.Type)
@@ -97,7 +97,7 @@ func TestVendors_MissingConnectionsAnswer503(t *testing.T) {
 func TestVendors_UpstreamFailuresAre502(t *testing.T) {
 	h := newAPIHarness(t, nil)
 	h.ac.Faults().Add(sandbox.Rule{PathPrefix: "/api/2/tenants", ErrorRate: 1, Status: 403})
-	p := wantProblem(t, h.do("GET", "/api/v1/acronis/tenants", readToken, nil), 502)
+	p := wantProblem(t, h.do("GET", "/api/v1/offering-items", readToken, nil), 502)
 	if p.Type != problemTypeBase+"upstream-credentials" || !strings.Contains(p.Detail, "Acronis") {
 		t.Fatalf("Acronis 403: %+v", p)
 	}

@@ -34,20 +34,30 @@ var Module = fx.Module("temporal-worker",
 // NewClient connects lazily, so the REST API starts (and reports not ready)
 // while Temporal is still coming up. Every payload and failure message is
 // encrypted with SECRETS_KEY before it leaves the process.
-func NewClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	dc := codec.DataConverter(cfg.Keyring)
-	c, err := client.NewLazyClient(client.Options{
-		HostPort:         cfg.TemporalAddress,
-		Namespace:        cfg.TemporalNamespace,
-		Logger:           tlog.NewStructuredLogger(log.With("component", "temporal")),
-		DataConverter:    dc,
-		FailureConverter: codec.FailureConverter(dc),
-	})
+func NewClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
+	opts := ClientOptions(cfg, log, metrics)
+	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
 	}
 	lc.Append(fx.StopHook(c.Close))
 	return c, nil
+}
+
+// ClientOptions are the connection from the SDK's environment configuration
+// (address, namespace, API key, TLS: config.TemporalOptions) with the
+// project's logger, payload encryption and the SDK metrics handler.
+func ClientOptions(cfg config.Config, log *slog.Logger, metrics client.MetricsHandler) client.Options {
+	opts := cfg.Temporal
+	if opts.HostPort == "" {
+		opts.HostPort, opts.Namespace = cfg.TemporalAddress, cfg.TemporalNamespace
+	}
+	dc := codec.DataConverter(cfg.Keyring)
+	opts.Logger = tlog.NewStructuredLogger(log.With("component", "temporal"))
+	opts.DataConverter = dc
+	opts.FailureConverter = codec.FailureConverter(dc)
+	opts.MetricsHandler = metrics
+	return opts
 }
 
 // Activities a worker runs at once, per pool. Activities wait in their task
