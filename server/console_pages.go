@@ -43,10 +43,8 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 
 type overviewView struct {
 	Stats Stats
-	// InError are mapped customers whose last sync failed (at most errorListSize).
-	InError []store.CustomerMapping
-	// MoreInError counts those not listed.
-	MoreInError int
+	// InError are the customers whose last sync failed (the first page).
+	InError CustomerList
 }
 
 // errorListSize bounds the customers in error the overview lists.
@@ -57,18 +55,9 @@ func (con *webConsole) overview(c echo.Context) error {
 	if err := con.get(c, "/api/v1/stats", nil, &v.Stats); err != nil {
 		return err
 	}
-	// The same store read GET /api/v1/customers?mapped=mapped uses, narrowed
-	// to the mappings whose last sync failed; it costs no vendor request.
-	if st, err := con.srv.mappings(); err == nil {
-		failed, err := st.ListCustomerMappings(c.Request().Context(), store.CustomerMappingFilter{WithError: true})
-		if err != nil {
-			return fmt.Errorf("list customers in error: %w", err)
-		}
-		if len(failed) > errorListSize {
-			v.MoreInError = len(failed) - errorListSize
-			failed = failed[:errorListSize]
-		}
-		v.InError = failed
+	q := url.Values{"filter": {readmodel.FilterError}, "pageSize": {strconv.Itoa(errorListSize)}, "suggestions": {"false"}}
+	if err := con.get(c, "/api/v1/customers", q, &v.InError); err != nil {
+		return err
 	}
 	return con.render(c, http.StatusOK, "overview", "Overview", "overview", v)
 }
