@@ -100,9 +100,24 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"customer-detail", fmt.Sprintf("/customers/%d", detail)},
 		{"customer-usage", fmt.Sprintf("/customers/%d/usage", detail)},
 		{"map", fmt.Sprintf("/customers/%d/map", atsandbox.GeneratedCompanyID(1))},
+		{"map-suggestions", fmt.Sprintf("/customers/%d/suggestions", atsandbox.GeneratedCompanyID(1))},
 		{"tickets", "/tickets"},
 		{"audit", "/audit"},
 		{"audit-filtered", "/audit?kind=mapping"},
+	}
+	// The API calls behind the slowest pages, to tell the console's time from the API's.
+	for _, p := range []struct{ name, path string }{
+		{"api-suggestions", fmt.Sprintf("/api/v1/customers/%d/suggestions", atsandbox.GeneratedCompanyID(1))},
+		{"api-tenants-mappable", "/api/v1/acronis/tenants?filter=mappable&pageSize=50"},
+		{"api-usage-company", fmt.Sprintf("/api/v1/usage?companyId=%d&limit=50", detail)},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			for b.Loop() {
+				if got := h.do("GET", p.path, adminToken, nil); got.code != 200 {
+					b.Fatalf("GET %s = %d: %s", p.path, got.code, got.body)
+				}
+			}
+		})
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {

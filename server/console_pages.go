@@ -30,6 +30,7 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 	g.GET("/customers/:companyID", con.customerDetail)
 	g.GET("/customers/:companyID/usage", con.customerUsage)
 	g.GET("/customers/:companyID/map", con.mapForm)
+	g.GET("/customers/:companyID/suggestions", con.mapSuggestions)
 	g.POST("/customers/:companyID/map", con.mapCustomer)
 	g.POST("/customers/:companyID/:action", con.customerActionPost)
 	g.GET("/usage/:id", con.usageExplanation)
@@ -244,10 +245,9 @@ func (con *webConsole) customerActionPost(c echo.Context) error {
 }
 
 type mapView struct {
-	ID          int64
-	Q           string
-	Suggestions Suggestions
-	Tenants     []AcronisTenant
+	ID      int64
+	Q       string
+	Tenants []AcronisTenant
 	// More says more tenants match than the picker shows.
 	More   bool
 	Errors map[string]string
@@ -269,14 +269,6 @@ func (con *webConsole) renderMap(c echo.Context, id int64, status int) error {
 	if p, ok := c.Get(problemKey).(*Problem); ok {
 		v.Errors = fieldErrors(p)
 	}
-	// Suggestions come from the read model; a company it does not know yet
-	// (404) is mapped from the tenant list alone.
-	if err := con.get(c, fmt.Sprintf("/api/v1/customers/%d/suggestions", id), nil, &v.Suggestions); err != nil {
-		var p *Problem
-		if !errors.As(err, &p) || p.Status != http.StatusNotFound {
-			return err
-		}
-	}
 	var tenants AcronisTenants
 	q := url.Values{"filter": {readmodel.TenantFilterMappable}, "pageSize": {strconv.Itoa(mapPickerSize)}}
 	if v.Q != "" {
@@ -286,11 +278,28 @@ func (con *webConsole) renderMap(c echo.Context, id int64, status int) error {
 		return err
 	}
 	v.Tenants, v.More = tenants.Items, tenants.HasMore
-	title := fmt.Sprintf("Map company %d", id)
-	if v.Suggestions.CompanyName != "" {
-		title = "Map " + v.Suggestions.CompanyName
+	return con.render(c, status, "map", fmt.Sprintf("Map company %d", id), "customers", v)
+}
+
+type suggestionsView struct {
+	Suggestions Suggestions
+	Problem     *Problem
+}
+
+// mapSuggestions is the map page's suggested tenants, loaded by htmx after
+// the page: scoring a company against every tenant can take a while.
+func (con *webConsole) mapSuggestions(c echo.Context) error {
+	id, err := companyParam(c)
+	if err != nil {
+		return err
 	}
-	return con.render(c, status, "map", title, "customers", v)
+	var v suggestionsView
+	if err := con.get(c, fmt.Sprintf("/api/v1/customers/%d/suggestions", id), nil, &v.Suggestions); err != nil {
+		if !errors.As(err, &v.Problem) {
+			return err
+		}
+	}
+	return con.render(c, http.StatusOK, "suggestions", "Suggested tenants", "customers", v)
 }
 
 func (con *webConsole) mapCustomer(c echo.Context) error {

@@ -241,7 +241,7 @@ func TestConsole_EveryPageRendersForBothRoles(t *testing.T) {
 		b := h.browser()
 		b.signIn(tok)
 		for _, path := range []string{"/", "/overview/health", "/settings", "/billing", "/customers", "/customers?mapped=unmapped",
-			"/customers/101", "/customers/101/usage", "/customers/101/map", "/tickets", "/audit"} {
+			"/customers/101", "/customers/101/usage", "/customers/101/map", "/customers/101/suggestions", "/tickets", "/audit"} {
 			p := b.do("GET", path, nil)
 			if p.code != 200 {
 				t.Fatalf("GET %s = %d\n%s\nlogs:\n%s", path, p.code, p.body, h.logs.String())
