@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
