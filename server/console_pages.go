@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
