@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -41,8 +42,9 @@ type webConsole struct {
 	namespace  string
 }
 
-// newConsole parses the embedded templates and registers the console's routes.
-func newConsole(s *Server) (*webConsole, error) {
+// newConsole parses the embedded templates and registers the console's
+// routes; its requests are logged and counted like the API's.
+func newConsole(s *Server, metrics *httpMetrics) (*webConsole, error) {
 	con := &webConsole{srv: s, echo: echo.New(), sessions: sessions{tokens: s.deps.Tokens, revoked: map[string]time.Time{}},
 		temporalUI: strings.TrimRight(s.deps.TemporalUIURL, "/"), namespace: s.deps.TemporalNamespace}
 	if err := con.parse(); err != nil {
@@ -52,6 +54,7 @@ func newConsole(s *Server) (*webConsole, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = con.errorPage
 	e.Use(middleware.RequestID())
+	e.Use(observe(s.deps.Logger, metrics))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.deps.Logger.Error("panic in console", "error", err.Error(), "stack", string(stack))
@@ -153,6 +156,16 @@ var consoleFuncs = template.FuncMap{
 			}
 		}
 		return template.URL(v.Encode())
+	},
+	"percent": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"join":    strings.Join,
+	// index0 is the first element of a list, or nil when it is empty.
+	"index0": func(v any) any {
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Slice || rv.Len() == 0 {
+			return nil
+		}
+		return rv.Index(0).Interface()
 	},
 	// dict passes several values to a shared template.
 	"dict": func(kv ...any) map[string]any {
@@ -303,6 +316,11 @@ func (r *recorder) Write(p []byte) (int, error) {
 // call runs one REST API request in process as the signed-in token. The
 // request id is the console request's, so the audit log ties both together.
 func (con *webConsole) call(c echo.Context, method, path string, query url.Values, body any) (apiAnswer, error) {
+	return con.callWith(c, method, path, query, body, nil)
+}
+
+// callWith is call with extra request headers (a content type, If-Match).
+func (con *webConsole) callWith(c echo.Context, method, path string, query url.Values, body any, header map[string]string) (apiAnswer, error) {
 	sess, ok := c.Get(sessionKey).(*session)
 	if !ok {
 		return apiAnswer{}, newProblem(http.StatusUnauthorized, "unauthorized", "sign in first")
@@ -327,6 +345,9 @@ func (con *webConsole) call(c echo.Context, method, path string, query url.Value
 	req.Header.Set(echo.HeaderXRequestID, c.Response().Header().Get(echo.HeaderXRequestID))
 	if body != nil {
 		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	rec := &recorder{header: http.Header{}}
 	con.srv.echo.ServeHTTP(rec, req)

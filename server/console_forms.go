@@ -284,41 +284,46 @@ func (con *webConsole) saveSettings(c echo.Context) error {
 	return con.saveSettingsForm(c, "", "settings", "/settings", "Integration settings", "settings")
 }
 
-// saveSettingsForm saves the fields under prefix at the version the form
-// was read at. The API validates; its field errors are shown next to the
-// inputs, and a version conflict is explained without losing the input.
+// saveSettingsForm saves the fields under prefix as a JSON Merge Patch
+// (PATCH /api/v1/settings) at the version the form was read at: only what
+// the form shows changes. The API validates; its field errors are shown next
+// to the inputs, and a version conflict is explained without losing the input.
 func (con *webConsole) saveSettingsForm(c echo.Context, prefix, page, action, title, nav string) error {
 	version, err := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	if err != nil || version < 0 {
 		return invalid("the form has no settings version; reload the page", settings.FieldError{Field: "version", Message: "is required"})
 	}
-	doc, current, err := con.settingsDoc(c)
-	if err != nil {
-		return err
-	}
 	form, err := c.FormParams()
 	if err != nil {
 		return err
 	}
-	applyForm(doc, prefix, form)
-	p, err := con.send(c, http.MethodPut, "/api/v1/settings", map[string]any{"version": version, "settings": doc}, nil)
+	patch := map[string]any{}
+	applyForm(patch, prefix, form)
+	ans, err := con.callWith(c, http.MethodPatch, "/api/v1/settings", nil, patch,
+		map[string]string{echo.HeaderContentType: mergePatchType, "If-Match": etag(version)})
 	if err != nil {
 		return err
 	}
+	p := ans.problem()
 	if p == nil {
 		return redirect(c, action, "Settings saved.")
 	}
 	c.Set(problemKey, p)
-	meta := SettingsDocument{Version: version}
+	// The form is shown again with the submitted values over the current settings.
+	doc, current, err := con.settingsDoc(c)
+	if err != nil {
+		return err
+	}
+	applyForm(doc, prefix, form)
 	choices := map[string][]option{}
 	if prefix == "" {
 		choices = con.settingChoices(c)
 	}
-	v := settingsViewOf(meta, doc, prefix, fieldErrors(p), action, choices)
+	v := settingsViewOf(SettingsDocument{Version: version}, doc, prefix, fieldErrors(p), action, choices)
 	if p.Status == http.StatusConflict || p.Status == http.StatusPreconditionFailed {
 		v = settingsViewOf(current, doc, prefix, nil, action, choices)
 		v.Conflict = fmt.Sprintf("Nothing was saved: %s saved version %d of the settings at %s, after you opened this page at version %d. "+
-			"The form below still shows your values; review them against the current settings and save again to replace that version.",
+			"The form below still shows your values; review them against the current settings and save again to apply them over that version.",
 			orSomeone(current.UpdatedBy), current.Version, v.UpdatedAt, version)
 	}
 	if page == "tickets" {

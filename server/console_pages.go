@@ -10,10 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -31,6 +30,7 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 	g.GET("/customers/:companyID", con.customerDetail)
 	g.GET("/customers/:companyID/usage", con.customerUsage)
 	g.GET("/customers/:companyID/map", con.mapForm)
+	g.GET("/customers/:companyID/suggestions", con.mapSuggestions)
 	g.POST("/customers/:companyID/map", con.mapCustomer)
 	g.POST("/customers/:companyID/:action", con.customerActionPost)
 	g.GET("/usage/:id", con.usageExplanation)
@@ -44,10 +44,8 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 
 type overviewView struct {
 	Stats Stats
-	// InError are mapped customers whose last sync failed (at most errorListSize).
-	InError []store.CustomerMapping
-	// MoreInError counts those not listed.
-	MoreInError int
+	// InError are the customers whose last sync failed (the first page).
+	InError CustomerList
 }
 
 // errorListSize bounds the customers in error the overview lists.
@@ -58,18 +56,9 @@ func (con *webConsole) overview(c echo.Context) error {
 	if err := con.get(c, "/api/v1/stats", nil, &v.Stats); err != nil {
 		return err
 	}
-	// The same store read GET /api/v1/customers?mapped=mapped uses, narrowed
-	// to the mappings whose last sync failed; it costs no vendor request.
-	if st, err := con.srv.mappings(); err == nil {
-		failed, err := st.ListCustomerMappings(c.Request().Context(), store.CustomerMappingFilter{WithError: true})
-		if err != nil {
-			return fmt.Errorf("list customers in error: %w", err)
-		}
-		if len(failed) > errorListSize {
-			v.MoreInError = len(failed) - errorListSize
-			failed = failed[:errorListSize]
-		}
-		v.InError = failed
+	q := url.Values{"filter": {readmodel.FilterError}, "pageSize": {strconv.Itoa(errorListSize)}, "suggestions": {"false"}}
+	if err := con.get(c, "/api/v1/customers", q, &v.InError); err != nil {
+		return err
 	}
 	return con.render(c, http.StatusOK, "overview", "Overview", "overview", v)
 }
@@ -105,18 +94,17 @@ func (con *webConsole) health(c echo.Context) error {
 // ---- Customers
 
 type customerListView struct {
-	List                  CustomerList
-	Q, Mapped, Type       string
-	PrevPage, NextPage    int
-	FilterOptions         []string
-	PageSizeParam, Params url.Values
+	List               CustomerList
+	Q, Filter, Type    string
+	PrevPage, NextPage int
+	FilterOptions      []string
 }
 
 func (con *webConsole) customerList(c echo.Context) error {
 	q := url.Values{}
-	v := customerListView{Q: c.QueryParam("q"), Mapped: c.QueryParam("mapped"), Type: c.QueryParam("type"),
-		FilterOptions: []string{readmodel.FilterAll, readmodel.FilterMapped, readmodel.FilterUnmapped}}
-	for _, k := range []string{"q", "mapped", "type", "page"} {
+	v := customerListView{Q: c.QueryParam("q"), Filter: c.QueryParam("filter"), Type: c.QueryParam("type"),
+		FilterOptions: readmodel.CustomerFilters}
+	for _, k := range []string{"q", "filter", "type", "page"} {
 		if val := strings.TrimSpace(c.QueryParam(k)); val != "" {
 			q.Set(k, val)
 		}
@@ -260,8 +248,13 @@ type mapView struct {
 	ID      int64
 	Q       string
 	Tenants []AcronisTenant
-	Errors  map[string]string
+	// More says more tenants match than the picker shows.
+	More   bool
+	Errors map[string]string
 }
+
+// mapPickerSize bounds the tenants the map page offers; a search narrows them.
+const mapPickerSize = 50
 
 func (con *webConsole) mapForm(c echo.Context) error {
 	id, err := companyParam(c)
@@ -277,19 +270,36 @@ func (con *webConsole) renderMap(c echo.Context, id int64, status int) error {
 		v.Errors = fieldErrors(p)
 	}
 	var tenants AcronisTenants
-	q := url.Values{}
+	q := url.Values{"filter": {readmodel.TenantFilterMappable}, "pageSize": {strconv.Itoa(mapPickerSize)}}
 	if v.Q != "" {
 		q.Set("q", v.Q)
 	}
 	if err := con.get(c, "/api/v1/acronis/tenants", q, &tenants); err != nil {
 		return err
 	}
-	for _, t := range tenants.Items {
-		if t.MappedCompanyID == nil {
-			v.Tenants = append(v.Tenants, t)
+	v.Tenants, v.More = tenants.Items, tenants.HasMore
+	return con.render(c, status, "map", fmt.Sprintf("Map company %d", id), "customers", v)
+}
+
+type suggestionsView struct {
+	Suggestions Suggestions
+	Problem     *Problem
+}
+
+// mapSuggestions is the map page's suggested tenants, loaded by htmx after
+// the page: scoring a company against every tenant can take a while.
+func (con *webConsole) mapSuggestions(c echo.Context) error {
+	id, err := companyParam(c)
+	if err != nil {
+		return err
+	}
+	var v suggestionsView
+	if err := con.get(c, fmt.Sprintf("/api/v1/customers/%d/suggestions", id), nil, &v.Suggestions); err != nil {
+		if !errors.As(err, &v.Problem) {
+			return err
 		}
 	}
-	return con.render(c, status, "map", fmt.Sprintf("Map company %d", id), "customers", v)
+	return con.render(c, http.StatusOK, "suggestions", "Suggested tenants", "customers", v)
 }
 
 func (con *webConsole) mapCustomer(c echo.Context) error {

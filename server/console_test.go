@@ -210,8 +210,8 @@ func TestConsole_SettingsVersionConflictIsExplainedAndNothingSaved(t *testing.T)
 	}
 	form.Set("syncIntervalSeconds", "60")
 	p := b.do("POST", "/settings", form)
-	if p.code != http.StatusConflict || !strings.Contains(p.body, "dashboard-script saved version 1") {
-		t.Fatalf("stale POST = %d, want 409 naming who saved version 1:\n%s", p.code, p.body)
+	if p.code != http.StatusPreconditionFailed || !strings.Contains(p.body, "dashboard-script saved version 1") {
+		t.Fatalf("stale POST = %d, want 412 naming who saved version 1:\n%s", p.code, p.body)
 	}
 	got := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", adminToken, nil))
 	if got.Version != 1 || got.Settings.SyncIntervalSeconds != 300 {
@@ -241,7 +241,7 @@ func TestConsole_EveryPageRendersForBothRoles(t *testing.T) {
 		b := h.browser()
 		b.signIn(tok)
 		for _, path := range []string{"/", "/overview/health", "/settings", "/billing", "/customers", "/customers?mapped=unmapped",
-			"/customers/101", "/customers/101/usage", "/customers/101/map", "/tickets", "/audit"} {
+			"/customers/101", "/customers/101/usage", "/customers/101/map", "/customers/101/suggestions", "/tickets", "/audit"} {
 			p := b.do("GET", path, nil)
 			if p.code != 200 {
 				t.Fatalf("GET %s = %d\n%s\nlogs:\n%s", path, p.code, p.body, h.logs.String())
@@ -262,5 +262,23 @@ func TestConsole_DefaultStorageIsChosenFromTheAcronisStorages(t *testing.T) {
 	want := regexp.MustCompile(`<select name="provisioning.defaultStorageId"[^>]*>[\s\S]*?<option value="` + regexp.QuoteMeta(acsandbox.DefaultStorageID) + `"`)
 	if p.code != 200 || !want.MatchString(p.body) {
 		t.Fatalf("settings page = %d, want a default-storage select offering %s:\n%s", p.code, acsandbox.DefaultStorageID, p.body)
+	}
+}
+
+func TestConsole_TicketSettingsFormChangesOnlyItsFields(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.store.SaveSettings(context.Background(), json.RawMessage(`{"syncIntervalSeconds": 120}`), 0, store.Actor{Name: "seed"}); err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser()
+	b.signIn(adminToken)
+	csrf := find(t, csrfRe, b.do("GET", "/settings", nil).body)
+	form := url.Values{"csrf": {csrf}, "version": {"1"}, "tickets.reopening.enabled": {"on"}, "tickets.reopening.withinDays": {"3"}}
+	if p := b.do("POST", "/tickets/settings", form); p.code != http.StatusSeeOther {
+		t.Fatalf("POST /tickets/settings = %d:\n%s", p.code, p.body)
+	}
+	got := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", adminToken, nil))
+	if r := got.Settings.Tickets.Reopening; !r.Enabled || r.WithinDays != 3 || got.Settings.SyncIntervalSeconds != 120 || got.UpdatedBy != "ops" {
+		t.Fatalf("after the ticket form: reopening %+v, interval %d, by %q; want on/3, 120 kept, ops", r, got.Settings.SyncIntervalSeconds, got.UpdatedBy)
 	}
 }

@@ -74,6 +74,7 @@ type Deps struct {
 	// ReadModel is the local copy of companies and tenants the lists and
 	// suggestions read; *store.Store satisfies it.
 	ReadModel ReadModelStore
+
 	// TemporalUIURL is the Temporal Web UI the console links customer
 	// workflows to (e.g. http://localhost:8233); "" shows no link.
 	TemporalUIURL string
@@ -158,7 +159,7 @@ func New(deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("build OpenAPI document: %w", err)
 	}
 	s.openapi = doc
-	if s.console, err = newConsole(s); err != nil {
+	if s.console, err = newConsole(s, metrics); err != nil {
 		return nil, fmt.Errorf("build the web console: %w", err)
 	}
 	return s, nil

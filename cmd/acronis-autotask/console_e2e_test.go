@@ -203,7 +203,7 @@ func TestConsole_AdminConfiguresMapsAndHoldsInARealBrowser(t *testing.T) {
 		return st["state"] == "unmapped", fmt.Sprint(st["_raw"])
 	})
 	u.open("/customers?q=Litware")
-	u.mustSee("customer search", "Litware Inc", "not mapped")
+	u.mustSee("customer search", "Litware Inc", "Map…")
 	u.checkPage("customers")
 	u.open(fmt.Sprintf("/customers/%d/map", litware))
 	u.checkPage("map")
