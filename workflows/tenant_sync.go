@@ -47,12 +47,12 @@ func TenantSyncWorkflow(ctx workflow.Context, state TenantSyncState) error {
 	}
 	// The activity lists Acronis, so it runs on the Acronis pool, named here
 	// rather than derived from the activity's type.
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           workflow.GetInfo(ctx).TaskQueueName + AcronisQueueSuffix,
-		StartToCloseTimeout: 15 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		Summary:             "copy the Acronis tenants under the partner into the read model",
-		RetryPolicy: &temporal.RetryPolicy{
+	actx := withActivityOptions(ctx, activityOptions{
+		Pool:         PoolAcronis,
+		Summary:      "Copy the Acronis tenants under the partner into the read model",
+		StartToClose: 15 * time.Minute,
+		Heartbeat:    time.Minute,
+		Retry: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute, MaximumAttempts: 3,
 		},
 	})
