@@ -74,6 +74,8 @@ type Deps struct {
 	// ReadModel is the local copy of companies and tenants the lists and
 	// suggestions read; *store.Store satisfies it.
 	ReadModel ReadModelStore
+	// BulkMappings keeps bulk mapping plans; *store.Store satisfies it.
+	BulkMappings BulkMappingStore
 }
 
 // Timeouts bound the HTTP server's connections, so clients that trickle
