@@ -133,7 +133,9 @@ func Build(pairs []Pair, companies map[int64]CompanyState, tenants map[string]Te
 	seenTenant := map[string]Where{}
 	for _, p := range pairs {
 		companyField, tenantField := p.Where.Field("companyId", "company_id"), p.Where.Field("tenantId", "tenant_id")
-		bad := func(field, msg string, args ...any) { problems = append(problems, Problem{field, fmt.Sprintf(msg, args...)}) }
+		bad := func(field, msg string, args ...any) {
+			problems = append(problems, Problem{field, fmt.Sprintf(msg, args...)})
+		}
 		c, cok := companies[p.CompanyID]
 		t, tok := tenants[p.TenantID]
 		switch {
