@@ -20,7 +20,7 @@ SEARCH_ATTRIBUTES     := AutotaskCompanyID AcronisTenantID CustomerState
 
 export TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: help tools build dev dev-temporal dev-stop test test-short faults fuzz lint bench postgres clean
+.PHONY: help tools build dev dev-temporal dev-stop test test-short faults fuzz lint bench bench-console screenshots postgres clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -78,6 +78,12 @@ faults: postgres $(TEMPORAL) ## the fault-injection suite with many worker resta
 bench: postgres $(TEMPORAL) build ## measure the whole system on N generated companies (make bench N=1000; see BENCHMARKS.md)
 	@mkdir -p $(DATA)
 	$(APP) bench --companies $(N) --json $(DATA)/bench-$(N).json $(BENCH_FLAGS)
+
+bench-console: postgres ## server time of every web console page with 10,000 Autotask companies (see BENCHMARKS.md)
+	go test -count=1 -run '^$$' -bench BenchmarkConsolePages -benchtime=$${BENCHTIME:-20x} ./server/
+
+screenshots: postgres $(TEMPORAL) ## regenerate docs/screenshots/ with the console's real-browser test (needs chromium)
+	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/screenshots go test -count=1 -timeout 10m -run 'TestConsole_AdminConfiguresMapsAndHoldsInARealBrowser' ./cmd/acronis-autotask/
 
 test-short: ## unit tests only (no PostgreSQL or Temporal)
 	go test -short ./...

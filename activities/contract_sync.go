@@ -21,6 +21,8 @@ import (
 // CustomerNotifier delivers snapshots to customer workflows (signal-with-start).
 type CustomerNotifier interface {
 	NotifyContracts(ctx context.Context, snap CompanySnapshot) error
+	// Replan tells a running customer workflow the configuration changed.
+	Replan(ctx context.Context, companyID int64, generation string) error
 }
 
 // ContractSyncStore is what the sync remembers between runs.
@@ -31,6 +33,8 @@ type ContractSyncStore interface {
 	RemoveUnseenUnitRows(ctx context.Context, kind string, cycle int64) ([]store.UnitRow, error)
 	SnapshotFingerprints(ctx context.Context, companyIDs []int64) (map[int64]string, error)
 	SaveSnapshotFingerprint(ctx context.Context, companyID int64, fingerprint string, contracts json.RawMessage, at time.Time) error
+	ConfigGeneration(ctx context.Context) (string, error)
+	KnownCompanies(ctx context.Context) ([]int64, error)
 	// The read model (issue 16): companies from the company poll, contract summaries from snapshots.
 	SaveCompanies(ctx context.Context, cs []store.CompanyRecord, at time.Time) error
 	SaveCompanyContracts(ctx context.Context, rs []store.CompanyContractsRecord, at time.Time) error
@@ -81,6 +85,9 @@ type SyncCursor struct {
 	LastPoll time.Time `json:"lastPoll,omitzero"`
 	// PollNow makes the next run poll whatever the interval ("sync now").
 	PollNow bool `json:"pollNow,omitempty"`
+	// ConfigGeneration is the configuration every customer was last told to
+	// plan under; when the stored one differs, the run signals them all.
+	ConfigGeneration string `json:"configGeneration,omitempty"`
 	// CompaniesSince is the newest lastTrackedModifiedDateTime the company
 	// poll has seen; zero reads every company (the read model's first fill).
 	CompaniesSince time.Time `json:"companiesSince,omitzero"`
@@ -99,7 +106,9 @@ type SyncResult struct {
 	Requests          int64      `json:"requests"`
 	CycleCompleted    bool       `json:"cycleCompleted"`
 	// Polled says the run looked for changed contracts and new unit rows.
-	Polled           bool `json:"polled,omitempty"`
+	Polled bool `json:"polled,omitempty"`
+	// Replanned counts the customers told to re-plan after a configuration change.
+	Replanned        int  `json:"replanned,omitempty"`
 	CreatedPAYGField bool `json:"createdPaygField,omitempty"`
 	// CompaniesSaved counts companies the company poll wrote to the read model.
 	CompaniesSaved int           `json:"companiesSaved,omitempty"`
@@ -179,6 +188,9 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 		return res, classify("find companies of changed contracts", err)
 	}
 	if err := s.notify(ctx, c, companies, now, &res); err != nil {
+		return res, err
+	}
+	if err := s.replan(ctx, &cur, &res); err != nil {
 		return res, err
 	}
 	cur.LastRun = now

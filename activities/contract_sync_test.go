@@ -19,14 +19,22 @@ import (
 
 // notifications records the snapshots the sync delivers.
 type notifications struct {
-	mu    sync.Mutex
-	snaps map[int64][]CompanySnapshot
+	mu      sync.Mutex
+	snaps   map[int64][]CompanySnapshot
+	replans []int64
 }
 
 func (n *notifications) NotifyContracts(_ context.Context, s CompanySnapshot) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.snaps[s.CompanyID] = append(n.snaps[s.CompanyID], s)
+	return nil
+}
+
+func (n *notifications) Replan(_ context.Context, id int64, gen string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.replans = append(n.replans, id)
 	return nil
 }
 

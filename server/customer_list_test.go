@@ -22,6 +22,8 @@ type ignoreSnapshots struct{}
 
 func (ignoreSnapshots) NotifyContracts(context.Context, activities.CompanySnapshot) error { return nil }
 
+func (ignoreSnapshots) Replan(context.Context, int64, string) error { return nil }
+
 // fillReadModel runs the real contract sync and tenant sync activities
 // against the sandboxes, as the worker would, then clears both sandboxes'
 // request logs so a test sees only the requests its own calls cause.

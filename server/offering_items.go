@@ -13,6 +13,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/servicemap"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/internal/usage"
 )
 
 // OfferingItems is the partner's catalogue as the service-mapping screen
@@ -21,6 +22,9 @@ type OfferingItems struct {
 	Standard []OfferingItem `json:"standard"`
 	Advanced []OfferingItem `json:"advanced"`
 	Storage  []OfferingItem `json:"storage"`
+	// StorageMetrics are the storage reporting metrics of each storage
+	// (quota/overage/total, class 1, class 2), mapped like offering items.
+	StorageMetrics []OfferingItem `json:"storageMetrics"`
 }
 
 // OfferingItem is one item customers can get, with its current mapping (nil
@@ -56,18 +60,20 @@ func (s *Server) getOfferingItems(c echo.Context) error {
 	for _, m := range saved {
 		byKey[servicemap.Key(m.OfferingItem, m.InfraID)] = m
 	}
-	out := OfferingItems{Standard: []OfferingItem{}, Advanced: []OfferingItem{}, Storage: []OfferingItem{}}
-	for _, it := range items {
+	out := OfferingItems{Standard: []OfferingItem{}, Advanced: []OfferingItem{}, Storage: []OfferingItem{}, StorageMetrics: []OfferingItem{}}
+	for _, it := range append(items, servicemap.StorageMetricItems(items)...) {
 		v := OfferingItem{Name: it.Name, ApplicationID: it.ApplicationID, Group: string(it.Group), InfraID: it.InfraID,
 			StorageName: it.StorageName, MeasurementUnit: it.Unit, SuggestedServiceName: suggestedServiceName(it)}
 		if m, ok := byKey[it.Key()]; ok {
 			view := serviceMappingView(m, it)
 			v.Mapping = &view
 		}
-		switch it.Group {
-		case entitlement.GroupAdvanced:
+		switch {
+		case usage.IsStorageMetric(it.Name):
+			out.StorageMetrics = append(out.StorageMetrics, v)
+		case it.Group == entitlement.GroupAdvanced:
 			out.Advanced = append(out.Advanced, v)
-		case entitlement.GroupStorage:
+		case it.Group == entitlement.GroupStorage:
 			out.Storage = append(out.Storage, v)
 		default:
 			out.Standard = append(out.Standard, v)

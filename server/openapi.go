@@ -68,7 +68,11 @@ func buildOpenAPI(routes []route, version string) (*openapi3.T, error) {
 			if err != nil {
 				return nil, err
 			}
-			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).WithJSONSchemaRef(s)}
+			body := openapi3.NewRequestBody().WithRequired(true).WithJSONSchemaRef(s)
+			if r.requestType != "" {
+				body = openapi3.NewRequestBody().WithRequired(true).WithSchemaRef(s, []string{r.requestType})
+			}
+			op.RequestBody = &openapi3.RequestBodyRef{Value: body}
 		}
 		ok := openapi3.NewResponse().WithDescription(http.StatusText(r.status))
 		if r.response != nil {

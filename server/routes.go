@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/bulkmap"
+	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
@@ -30,7 +31,9 @@ type route struct {
 	tag, summary string
 	// request and response are zero values whose Go types describe the bodies; nil means none or not JSON.
 	request, response any
-	status            int
+	// requestType is the request's media type when it is not application/json.
+	requestType string
+	status      int
 	// errors lists the problem statuses this operation can answer besides 401/403/500.
 	errors []int
 	// query documents the query parameters: name → description.
@@ -66,6 +69,10 @@ func (s *Server) routes() []route {
 			summary: "Replace the integration settings; send the version read (If-Match or body). Invalid input changes nothing",
 			request: SettingsUpdate{Settings: []byte("{}")}, response: SettingsDocument{}, status: http.StatusOK,
 			errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired}},
+		{method: http.MethodPatch, path: "/api/v1/settings", handler: s.patchSettings, tag: "settings",
+			summary: "Change some settings with a JSON Merge Patch (RFC 7396, Content-Type application/merge-patch+json): fields left out keep their value, null resets one to its default; If-Match required. Invalid input changes nothing",
+			request: settings.Settings{}, requestType: mergePatchType, response: SettingsDocument{}, status: http.StatusOK,
+			errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnsupportedMediaType}},
 
 		{method: http.MethodGet, path: "/api/v1/connections/autotask", handler: s.getAutotaskConnection, tag: "connections",
 			summary: "Read the Autotask API user (secret masked)", response: AutotaskConnection{}, status: http.StatusOK, errors: []int{http.StatusNotFound}},

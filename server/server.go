@@ -76,6 +76,11 @@ type Deps struct {
 	ReadModel ReadModelStore
 	// BulkMappings keeps bulk mapping plans; *store.Store satisfies it.
 	BulkMappings BulkMappingStore
+	// TemporalUIURL is the Temporal Web UI the console links customer
+	// workflows to (e.g. http://localhost:8233); "" shows no link.
+	TemporalUIURL string
+	// TemporalNamespace is the namespace of those links.
+	TemporalNamespace string
 }
 
 // Timeouts bound the HTTP server's connections, so clients that trickle
@@ -112,6 +117,8 @@ type Server struct {
 	echo    *echo.Echo
 	openapi *openapi3.T
 	auth    authenticator
+	// console answers the web console's paths (consolePrefixes); the rest go to echo.
+	console *webConsole
 }
 
 // New builds the router from the route table.
@@ -153,16 +160,26 @@ func New(deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("build OpenAPI document: %w", err)
 	}
 	s.openapi = doc
+	if s.console, err = newConsole(s); err != nil {
+		return nil, fmt.Errorf("build the web console: %w", err)
+	}
 	return s, nil
 }
 
-// ServeHTTP lets tests drive the API in-process.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP answers the web console's paths with the console and everything
+// else with the REST API; tests drive both in-process through it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.console != nil && s.console.owns(r.URL.Path) {
+		s.console.echo.ServeHTTP(w, r)
+		return
+	}
+	s.echo.ServeHTTP(w, r)
+}
 
 // Serve answers on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
 	t := s.deps.Timeouts.withDefaults()
-	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
 	s.echo.Server = srv
 	err := srv.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {

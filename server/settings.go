@@ -78,7 +78,13 @@ func (s *Server) putSettings(c echo.Context) error {
 	if p != nil {
 		return p
 	}
-	st, err := settings.Decode(in.Settings)
+	return s.saveSettingsDocument(c, in.Settings, expected, "settings updated through the API")
+}
+
+// saveSettingsDocument decodes, validates and saves a whole settings document
+// as version expected+1: PUT and PATCH differ only in how they build it.
+func (s *Server) saveSettingsDocument(c echo.Context, raw json.RawMessage, expected int64, reason string) error {
+	st, err := settings.Decode(raw)
 	if err != nil {
 		return invalid("the settings could not be read; nothing was saved", settings.FieldError{Field: fieldOfDecodeError(err), Message: err.Error()})
 	}
@@ -89,7 +95,7 @@ func (s *Server) putSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	saved, err := s.deps.Settings.SaveSettings(c.Request().Context(), doc, expected, actorFrom(c, "settings updated through the API"))
+	saved, err := s.deps.Settings.SaveSettings(c.Request().Context(), doc, expected, actorFrom(c, reason))
 	if errors.Is(err, store.ErrConflict) {
 		p := newProblem(http.StatusPreconditionFailed, "stale-version",
 			"the settings changed since version "+strconv.FormatInt(expected, 10)+"; GET them again and re-apply your change")

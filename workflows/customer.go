@@ -75,6 +75,7 @@ type customer struct {
 	state     CustomerState
 	contracts workflow.ReceiveChannel
 	refresh   workflow.ReceiveChannel
+	replan    workflow.ReceiveChannel
 	wake      workflow.Channel
 	mu        workflow.Mutex
 	// provisionRequested is set by "map to a new tenant"; it provisions even when automatic provisioning is off.
@@ -87,6 +88,7 @@ type customer struct {
 func (c *customer) setup(ctx workflow.Context) error {
 	c.contracts = workflow.GetSignalChannel(ctx, SignalContracts)
 	c.refresh = workflow.GetSignalChannel(ctx, SignalRefresh)
+	c.replan = workflow.GetSignalChannel(ctx, SignalReplan)
 	c.wake = workflow.NewBufferedChannel(ctx, 1)
 	c.mu = workflow.NewMutex(ctx)
 	if c.state.Phase == "" {
@@ -160,6 +162,7 @@ func (c *customer) run(ctx workflow.Context) error {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(c.contracts, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.refresh, func(workflow.ReceiveChannel, bool) {})
+		sel.AddReceive(c.replan, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.wake, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
 		c.timer.addTo(sel)
 		sel.Select(ctx)
@@ -190,6 +193,7 @@ func (c *customer) receiveSignals(ctx workflow.Context) {
 		c.state.NeedsReconcile = true
 		c.state.RetryAt = time.Time{}
 	}
+	c.receiveReplans(ctx)
 }
 
 func (c *customer) waitingToRetry(ctx workflow.Context) bool {

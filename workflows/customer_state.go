@@ -55,6 +55,9 @@ type CustomerState struct {
 	NextBoundary time.Time `json:"nextBoundary,omitempty"`
 	// NextDriftCheck is when two-way sync next compares Acronis quotas with the contracts.
 	NextDriftCheck time.Time `json:"nextDriftCheck,omitempty"`
+	// ConfigGeneration is the configuration (settings and service mappings)
+	// the workflow last re-planned under; see SignalReplan.
+	ConfigGeneration string `json:"configGeneration,omitempty"`
 	// Runs counts continue-as-new generations, for operators.
 	Runs int `json:"runs"`
 }

@@ -45,9 +45,8 @@ func TenantSyncWorkflow(ctx workflow.Context, state TenantSyncState) error {
 	if err := workflow.SetQueryHandler(ctx, QueryTenantSyncStatus, func() (TenantSyncState, error) { return state, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	// The activity lists Acronis, so it runs on the Acronis pool, named here
-	// rather than derived from the activity's type.
-	actx := withActivityOptions(ctx, activityOptions{
+	// The activity lists Acronis, so it runs on the Acronis pool.
+	step := activityOptions{
 		Pool:         PoolAcronis,
 		Summary:      "Copy the Acronis tenants under the partner into the read model",
 		StartToClose: 15 * time.Minute,
@@ -55,12 +54,12 @@ func TenantSyncWorkflow(ctx workflow.Context, state TenantSyncState) error {
 		Retry: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute, MaximumAttempts: 3,
 		},
-	})
+	}
 	for runs := 0; ; runs++ {
 		for syncNow.ReceiveAsync(nil) {
 		}
 		var res activities.TenantSyncResult
-		err := workflow.ExecuteActivity(actx, activities.TenantSyncActs.SyncTenants, state.Run+1).Get(ctx, &res)
+		err := executeActivity(ctx, step, activities.TenantSyncActs.SyncTenants, state.Run+1).Get(ctx, &res)
 		now := workflow.Now(ctx)
 		wait := tenantSyncEvery
 		if err != nil {

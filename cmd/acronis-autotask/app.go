@@ -184,6 +184,9 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Version:   version,
 		Alerts:    st,
 		AlertSync: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
+
+		TemporalUIURL:     cfg.TemporalUIURL,
+		TemporalNamespace: cfg.TemporalNamespace,
 	})
 	if err != nil {
 		return err

@@ -54,9 +54,11 @@ type Config struct {
 	// MetricsAddr is where a worker-only process serves /metrics ("" none);
 	// a process with the REST API serves it on HTTPAddr.
 	MetricsAddr string
-	Tokens      []Token
-	Keyring     *secrets.Keyring
-	LogLevel    slog.Level
+	// TemporalUIURL is the Temporal Web UI the web console links workflows to; "" for no links.
+	TemporalUIURL string
+	Tokens        []Token
+	Keyring       *secrets.Keyring
+	LogLevel      slog.Level
 
 	// Autotask and Acronis connection settings are optional here: they can also be
 	// set through the API, where they are stored encrypted.
@@ -99,8 +101,9 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"TEMPORAL_CONFIG_FILE", "", "TOML file of Temporal profiles (default ~/.config/temporalio/temporal.toml when it exists); TEMPORAL_* variables override it"},
 	{"TEMPORAL_PROFILE", "", "profile of TEMPORAL_CONFIG_FILE to use (default \"default\")"},
 	{"TASK_QUEUE", "acronis-autotask", "Temporal task queue the worker polls"},
-	{"HTTP_ADDR", ":8080", "REST API listen address"},
+	{"HTTP_ADDR", ":8080", "REST API and web console listen address"},
 	{"METRICS_ADDR", "", "listen address of /metrics in a worker-only process, e.g. :9090 (the server serves /metrics on HTTP_ADDR)"},
+	{"TEMPORAL_UI_URL", "", "Temporal Web UI base URL the web console links customer workflows to, e.g. http://localhost:8233 (none when empty)"},
 	{"API_TOKENS", "", "bearer tokens, comma-separated name:role:token with role admin or read (required)"},
 	{"SECRETS_KEY", "", "base64 32-byte AES key(s), comma-separated; the first encrypts (required)"},
 	{"AUTOTASK_USERNAME", "", "Autotask API user name (optional; also settable through the API)"},
@@ -141,6 +144,7 @@ func Load(getenv Getenv) (Config, error) {
 		TaskQueue:               get("TASK_QUEUE"),
 		HTTPAddr:                get("HTTP_ADDR"),
 		MetricsAddr:             get("METRICS_ADDR"),
+		TemporalUIURL:           get("TEMPORAL_UI_URL"),
 		AutotaskUsername:        get("AUTOTASK_USERNAME"),
 		AutotaskSecret:          get("AUTOTASK_SECRET"),
 		AutotaskIntegrationCode: get("AUTOTASK_INTEGRATION_CODE"),
@@ -191,7 +195,7 @@ func Load(getenv Getenv) (Config, error) {
 			bad("METRICS_ADDR", "must be [host]:port, got %q", c.MetricsAddr)
 		}
 	}
-	for _, u := range []struct{ name, val string }{{"AUTOTASK_BASE_URL", c.AutotaskBaseURL}, {"ACRONIS_BASE_URL", c.AcronisBaseURL}} {
+	for _, u := range []struct{ name, val string }{{"AUTOTASK_BASE_URL", c.AutotaskBaseURL}, {"ACRONIS_BASE_URL", c.AcronisBaseURL}, {"TEMPORAL_UI_URL", c.TemporalUIURL}} {
 		if u.val == "" {
 			continue
 		}

@@ -241,6 +241,9 @@ func Decide(in Input) Desired {
 	return d
 }
 
+// WarnStorageZero starts the warning about a default storage assigned with quota 0.
+const WarnStorageZero = "storage quota 0"
+
 // chooseStorage keeps exactly one storage: Acronis allows one per customer.
 func chooseStorage(d *Desired, fromContract string, in Input) string {
 	if !in.BackupStorage {
@@ -279,6 +282,13 @@ func chooseStorage(d *Desired, fromContract string, in Input) string {
 			// The default storage is assigned even without a storage service (guide, service mapping).
 			d.Quotas[i].Enabled = true
 			d.Quotas[i].Source = "default storage (no storage service in a contract): " + q.Source
+			if v := q.Value; v != nil && *v == 0 {
+				// The guide assigns the default storage with the quota of an item not in a
+				// contract: 0 unless the item is free. Kept as the guide says, but never
+				// silently: with 0 bytes the customer cannot back up to the cloud.
+				d.Warnings = append(d.Warnings, fmt.Sprintf("%s: storage %s is assigned with a hard quota of 0 bytes because no storage service is in a contract; "+
+					"the customer cannot back up to the cloud until one is, or the storage item is mapped as free", WarnStorageZero, chosen))
+			}
 		}
 	}
 	if chosen != "" && !found {

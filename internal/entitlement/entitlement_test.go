@@ -186,3 +186,33 @@ func TestDecide_AdvancedPackNeedsAStandardWorkload(t *testing.T) {
 		t.Fatalf("advanced pack with workstations = %s, want 10", got)
 	}
 }
+
+func TestDecide_DefaultStorageWithQuotaZeroIsAWarningUnlessFree(t *testing.T) {
+	d := Decide(input(contract(1, false, Units{svcWorkstations, 5})))
+	if got := value(quota(t, d, "pw_base_storage@infra-b")); got != "0" {
+		t.Fatalf("default storage quota = %s, want 0 (not in a contract, not free)", got)
+	}
+	if !hasWarning(d, WarnStorageZero) {
+		t.Fatalf("warnings = %q, want one starting %q", d.Warnings, WarnStorageZero)
+	}
+
+	in := input(contract(1, false, Units{svcWorkstations, 5}))
+	in.Mappings = append(in.Mappings, Mapping{ItemName: "pw_base_storage", InfraID: "infra-b", Free: true})
+	d = Decide(in)
+	if got := value(quota(t, d, "pw_base_storage@infra-b")); got != "unlimited" || hasWarning(d, WarnStorageZero) {
+		t.Fatalf("free default storage = %s, warnings %q; want unlimited and no storage warning", got, d.Warnings)
+	}
+	d = Decide(input(contract(1, false, Units{svcWorkstations, 5}, Units{svcStorage, 100})))
+	if hasWarning(d, WarnStorageZero) {
+		t.Fatalf("a storage service in the contract still warns: %q", d.Warnings)
+	}
+}
+
+func hasWarning(d Desired, prefix string) bool {
+	for _, w := range d.Warnings {
+		if strings.HasPrefix(w, prefix) {
+			return true
+		}
+	}
+	return false
+}
