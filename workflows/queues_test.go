@@ -35,10 +35,12 @@ var activityPools = map[string]Pool{
 	"RecordCustomerEvent": PoolLocal, "RecordCustomerState": PoolLocal, "RecordAudit": PoolLocal,
 	// *activities.ContractSync
 	"SyncContracts": PoolLocal,
-	// *activities.TenantSync lists Acronis only.
+	// *activities.TenantSync
 	"SyncTenants": PoolAcronis,
 	// *activities.Usage
 	"PlanUsageRun": PoolLocal, "CollectUsage": PoolLocal, "ReportUsage": PoolLocal, "RecordUsageRun": PoolLocal,
+	// …and the billing reports, recorded in the store before and after each Acronis call.
+	"EnsureUsageReport": PoolLocal, "PollUsageReport": PoolLocal, "SettleUsageReport": PoolLocal,
 	// *activities.Alerts: the store's ledger, and the sync that reads both APIs, on the workflow's queue…
 	"AlertSettings": PoolLocal, "SyncAlerts": PoolLocal, "AlertLatestTicket": PoolLocal, "AlertOpenOrJoin": PoolLocal,
 	"AlertCountOccurrence": PoolLocal, "AlertTicketCompleted": PoolLocal,
