@@ -12,6 +12,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
@@ -20,7 +21,7 @@ import (
 
 type ignoreSnapshots struct{}
 
-func (ignoreSnapshots) NotifyContracts(context.Context, activities.CompanySnapshot) error { return nil }
+func (ignoreSnapshots) NotifyContracts(context.Context, company.Snapshot) error { return nil }
 
 func (ignoreSnapshots) Replan(context.Context, int64, string) error { return nil }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -209,30 +208,14 @@ func (s *Server) customerUpdate(c echo.Context, id int64, update string, arg any
 	return c.JSON(http.StatusOK, ActionAnswer{Message: res.Message})
 }
 
-// updateProblem keeps the workflow's reason for a refusal: a validator
-// rejection or handler refusal is 409 (the customer's state forbids it), or
-// 422 when the tenant itself can never be mapped (self-service, support
-// access disabled, not a customer, unknown); anything else is a failure.
+// updateProblem keeps the workflow's reason and error type for a rejection
+// or refusal (errorTable decides the status); anything else is a failure.
 func updateProblem(id int64, update string, err error) error {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) {
 		return fmt.Errorf("%s customer %d: %w", update, id, err)
 	}
-	msg := app.Message()
-	switch app.Type() {
-	case activities.ErrTypeNotManageable, activities.ErrTypeRefused:
-		return newProblem(http.StatusUnprocessableEntity, "refused", msg)
-	case activities.ErrTypeAlreadyMapped:
-		return newProblem(http.StatusConflict, "refused", msg)
-	}
-	// The workflow passes activity refusals on as plain errors, so their
-	// type is lost; the texts of MapExistingTenant tell them apart.
-	for _, tenantFault := range []string{"cannot be managed", "only customer and sub-partner tenants", "not found"} {
-		if strings.Contains(msg, tenantFault) {
-			return newProblem(http.StatusUnprocessableEntity, "refused", msg)
-		}
-	}
-	return newProblem(http.StatusConflict, "refused", msg)
+	return &refusedError{errType: app.Type(), reason: app.Message()}
 }
 
 func (s *Server) deleteCustomerMapping(c echo.Context) error {

@@ -5,18 +5,17 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/acronis-autotask/acronis-autotask/activities"
 )
 
 // Names of the alert workflows' messages and of the alert sync singleton.
 const (
 	// AlertSyncWorkflowID names the singleton alert sync.
 	AlertSyncWorkflowID = "alert-sync"
-	// SignalAlert delivers an activities.AlertEvent to an alert's workflow.
+	// SignalAlert delivers an alert.Event to an alert's workflow.
 	SignalAlert = "alert"
 	// SignalTicketCompleted tells an alert's workflow its ticket was completed in Autotask (TicketCompleted).
 	SignalTicketCompleted = "ticket-completed"
@@ -71,7 +70,7 @@ type Alerts struct {
 }
 
 // NotifyAlert delivers an alert event, starting the alert's workflow if it is not running.
-func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error {
+func (a Alerts) NotifyAlert(ctx context.Context, ev alert.Event) error {
 	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(ev.AlertID), SignalAlert, ev,
 		AlertStartOptions(ev.AlertID, ev.CompanyID, ev.TenantID, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: ev.AlertID})
 	if err != nil {

@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-
-	"github.com/acronis-autotask/acronis-autotask/activities"
 )
 
 // CustomerStartOptions starts (or joins) the one workflow of a company: the
@@ -33,7 +32,7 @@ type Customers struct {
 
 // NotifyContracts delivers a company snapshot, starting the company's
 // workflow if it is not running.
-func (c Customers) NotifyContracts(ctx context.Context, snap activities.CompanySnapshot) error {
+func (c Customers) NotifyContracts(ctx context.Context, snap company.Snapshot) error {
 	_, err := c.Client.SignalWithStartWorkflow(ctx, CustomerWorkflowID(snap.CompanyID), SignalContracts, snap,
 		CustomerStartOptions(snap.CompanyID, c.TaskQueue), CustomerWorkflow, CustomerState{CompanyID: snap.CompanyID, CompanyName: snap.CompanyName})
 	if err != nil {
