@@ -22,8 +22,8 @@ import (
 // workflows.Customers satisfies it. Every write goes through the company's
 // workflow, so the API and the automation can never act on a customer at once.
 type CustomerWorkflows interface {
-	Refresh(ctx context.Context, companyID int64) error
-	Update(ctx context.Context, companyID int64, updateName string, arg any) (workflows.ActionResult, error)
+	Refresh(ctx context.Context, co workflows.Company) error
+	Update(ctx context.Context, co workflows.Company, updateName string, arg any) (workflows.ActionResult, error)
 	Status(ctx context.Context, companyID int64) (workflows.CustomerStatus, error)
 	SyncNow(ctx context.Context) error
 }
@@ -194,14 +194,15 @@ func (s *Server) customerUpdate(c echo.Context, id int64, update string, arg any
 	if err != nil {
 		return err
 	}
-	if _, err := s.requireCompany(ctx, id); err != nil {
+	co, err := s.requireCompany(ctx, id)
+	if err != nil {
 		return err
 	}
 	// An update waits for its activities (mapping checks the tenant in
 	// Acronis); past this bound the caller is told to look at the status.
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	res, err := cw.Update(ctx, id, update, arg)
+	res, err := cw.Update(ctx, workflows.Company{ID: id, Name: co.CompanyName}, update, arg)
 	if err != nil {
 		return updateProblem(id, update, err)
 	}
@@ -232,10 +233,11 @@ func (s *Server) syncCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.requireCompany(ctx, id); err != nil {
+	co, err := s.requireCompany(ctx, id)
+	if err != nil {
 		return err
 	}
-	if err := cw.Refresh(ctx, id); err != nil {
+	if err := cw.Refresh(ctx, workflows.Company{ID: id, Name: co.CompanyName}); err != nil {
 		return fmt.Errorf("refresh customer %d: %w", id, err)
 	}
 	return c.JSON(http.StatusAccepted, Accepted{Message: fmt.Sprintf("company %d will be re-read from Autotask and its quotas re-applied", id)})

@@ -291,14 +291,14 @@ type countingCustomers struct {
 	calls *atomic.Int64
 }
 
-func (c countingCustomers) Refresh(ctx context.Context, id int64) error {
+func (c countingCustomers) Refresh(ctx context.Context, co workflows.Company) error {
 	c.calls.Add(1)
-	return c.inner.Refresh(ctx, id)
+	return c.inner.Refresh(ctx, co)
 }
 
-func (c countingCustomers) Update(ctx context.Context, id int64, name string, arg any) (workflows.ActionResult, error) {
+func (c countingCustomers) Update(ctx context.Context, co workflows.Company, name string, arg any) (workflows.ActionResult, error) {
 	c.calls.Add(1)
-	return c.inner.Update(ctx, id, name, arg)
+	return c.inner.Update(ctx, co, name, arg)
 }
 
 func (c countingCustomers) Status(ctx context.Context, id int64) (workflows.CustomerStatus, error) {

@@ -23,4 +23,10 @@ const (
 	// versionKeepPrimaryContact reuses the contact read for an earlier
 	// provisioning attempt. Added in v3; may be removed after v4.
 	versionKeepPrimaryContact = "keep-primary-contact"
+	// versionBillingReport settles closed usage periods from Acronis billing
+	// reports and marks current-month numbers as estimates (issue 18); the
+	// default branch reports every period from live usage. Added in v4; may
+	// be removed after v5 (the usage workflow continues as new after every
+	// run, so a v4 release running for one day retires v3 runs).
+	versionBillingReport = "usage-billing-report"
 )
