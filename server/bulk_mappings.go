@@ -209,7 +209,7 @@ func (s *Server) applyPlan(c echo.Context, st BulkMappingStore, id string) (bulk
 		g.Go(func() error {
 			uctx, cancel := context.WithTimeout(gctx, updateTimeout)
 			defer cancel()
-			res, err := cw.Update(uctx, it.CompanyID, workflows.UpdateMap, workflows.MapRequest{TenantID: it.TenantID, Actor: plan.AppliedBy})
+			res, err := cw.Update(uctx, workflows.Company{ID: it.CompanyID, Name: it.CompanyName}, workflows.UpdateMap, workflows.MapRequest{TenantID: it.TenantID, Actor: plan.AppliedBy})
 			r := bulkmap.Result{CompanyID: it.CompanyID, TenantID: it.TenantID, OK: err == nil, Message: res.Message}
 			if err != nil {
 				r.Message = problemFor(updateProblem(it.CompanyID, workflows.UpdateMap, err)).Detail

@@ -27,12 +27,13 @@ type mappingWorkflows struct {
 	refuse map[string]string
 }
 
-func (f *mappingWorkflows) Refresh(context.Context, int64) error { return nil }
-func (f *mappingWorkflows) SyncNow(context.Context) error        { return nil }
+func (f *mappingWorkflows) Refresh(context.Context, workflows.Company) error { return nil }
+func (f *mappingWorkflows) SyncNow(context.Context) error                    { return nil }
 func (f *mappingWorkflows) Status(context.Context, int64) (workflows.CustomerStatus, error) {
 	return workflows.CustomerStatus{}, errors.New("not used")
 }
-func (f *mappingWorkflows) Update(ctx context.Context, id int64, name string, arg any) (workflows.ActionResult, error) {
+func (f *mappingWorkflows) Update(ctx context.Context, co workflows.Company, name string, arg any) (workflows.ActionResult, error) {
+	id := co.ID
 	req := arg.(workflows.MapRequest)
 	f.mu.Lock()
 	f.maps = append(f.maps, id)
