@@ -15,6 +15,7 @@ DEV_NAMESPACE         := acronis-autotask
 HTTP_PORT             ?= 8080
 UI_PORT               ?= 8233
 N                     ?= 1000
+WORKERS               ?= 1
 FUZZTIME              ?= 3m
 FUZZ_TARGETS          := FuzzWriteRoutes FuzzTemporalWriteRoutes
 SEARCH_ATTRIBUTES     := AutotaskCompanyID AcronisTenantID CustomerState
@@ -76,9 +77,9 @@ fuzz: postgres $(TEMPORAL) ## fuzz every write route of the API for FUZZTIME eac
 faults: postgres $(TEMPORAL) ## the fault-injection suite with many worker restarts (CI runs it small inside make test)
 	FAULT_RESTARTS=$${FAULT_RESTARTS:-10} go test -count=1 -timeout 30m -run 'TestFaults' -v ./cmd/acronis-autotask/
 
-bench: postgres $(TEMPORAL) build ## measure the whole system on N generated companies (make bench N=1000; see BENCHMARKS.md)
+bench: postgres $(TEMPORAL) build ## measure the whole system on N generated companies with WORKERS worker processes (make bench N=1000 WORKERS=3; see BENCHMARKS.md)
 	@mkdir -p $(DATA)
-	$(APP) bench --companies $(N) --json $(DATA)/bench-$(N).json $(BENCH_FLAGS)
+	$(APP) bench --companies $(N) --workers $(WORKERS) --json $(DATA)/bench-$(N)-k$(WORKERS).json $(BENCH_FLAGS)
 
 bench-console: postgres ## server time of every web console page with 10,000 Autotask companies (see BENCHMARKS.md)
 	go test -count=1 -run '^$$' -bench BenchmarkConsolePages -benchtime=$${BENCHTIME:-20x} ./server/

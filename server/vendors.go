@@ -100,7 +100,9 @@ func (s *Server) requireCompany(ctx context.Context, id int64) (*autotask.Compan
 	}
 	co, err := autotask.Get[autotask.Company](ctx, at, id)
 	if autotask.IsNotFound(err) {
-		return nil, newProblem(http.StatusNotFound, "company-not-found", fmt.Sprintf("Autotask has no company %d", id))
+		p := newProblem(http.StatusNotFound, "company-not-found", fmt.Sprintf("Autotask has no company %d", id))
+		p.Errors = []settings.FieldError{{Field: "companyID", Message: "is not an Autotask company"}}
+		return nil, p
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read Autotask company %d: %w", id, err)

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/bounds"
 	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
@@ -513,13 +514,14 @@ func hasErrorType(err error, t string) bool {
 }
 
 // errorText unwraps Temporal's activity error to the message that says what
-// went wrong, without the wrapper's types and retry flags.
+// went wrong, without the wrapper's types and retry flags, bounded so an
+// error quoting a huge input never bloats the workflow's state.
 func errorText(err error) string {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.Message() != "" {
-		return app.Message()
+		return bounds.Truncate(app.Message(), bounds.ErrorMessage)
 	}
-	return err.Error()
+	return bounds.Truncate(err.Error(), bounds.ErrorMessage)
 }
 
 func (c *customer) audit(ctx workflow.Context, kind, reason string) { c.auditAs(ctx, "", kind, reason) }

@@ -174,7 +174,7 @@ func TestFleet_TwoWorkersAndAServerShareOneAutotaskBudget(t *testing.T) {
 	if n > bound {
 		t.Errorf("the fleet sent %d Autotask requests in %.0f s; a 600/h budget allows %d", n, elapsed, bound)
 	}
-	if n < int(capacity) {
+	if n < int(capacity)/2 {
 		t.Errorf("the fleet sent only %d requests: the test made too little demand to prove anything", n)
 	}
 	if tickets >= alerts {
@@ -200,8 +200,9 @@ func TestFleet_TwoWorkersAndAServerShareOneAutotaskBudget(t *testing.T) {
 		}
 	}
 
-	// Another integration now uses most of Autotask's hour: 25 requests are left.
-	s.autotask.AddOtherIntegrationRequests(10000 - 25 - s.autotask.RequestsThisHour())
+	// Another integration now uses most of Autotask's hour: 15 requests are left.
+	const left = 15
+	s.autotask.AddOtherIntegrationRequests(10000 - left - s.autotask.RequestsThisHour())
 	phase2 := time.Now()
 	kr, _ := secrets.ParseKeyring(s.env["SECRETS_KEY"])
 	st, err := store.Open(context.Background(), s.env["DATABASE_URL"], kr)
@@ -213,7 +214,7 @@ func TestFleet_TwoWorkersAndAServerShareOneAutotaskBudget(t *testing.T) {
 	var allowance float64
 	eventually(t, 30*time.Second, "a process reads ThresholdInformation and the allowance shrinks", func() (bool, string) {
 		_ = st.Pool().QueryRow(context.Background(), `SELECT others, allowance FROM autotask_budget`).Scan(&others, &allowance)
-		return allowance < 100, fmt.Sprintf("others %d, allowance %.0f", others, allowance)
+		return allowance <= 100, fmt.Sprintf("others %d, allowance %.0f", others, allowance)
 	})
 	time.Sleep(30 * time.Second)
 	stopBrowsing()
@@ -223,7 +224,7 @@ func TestFleet_TwoWorkersAndAServerShareOneAutotaskBudget(t *testing.T) {
 	if others < 9000 {
 		t.Errorf("others = %d, want the other integration's ~9,900", others)
 	}
-	if n2 > 25 || throttled2 > 0 {
-		t.Errorf("with 25 requests left in Autotask's hour the fleet sent %d (%d answered 429); want at most 25 and none refused", n2, throttled2)
+	if n2 > left || throttled2 > 0 {
+		t.Errorf("with %d requests left in Autotask's hour the fleet sent %d (%d answered 429); want at most %d and none refused", left, n2, throttled2, left)
 	}
 }

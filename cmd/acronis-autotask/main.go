@@ -29,7 +29,8 @@ commands:
   sandbox   serve the Autotask and Acronis API sandboxes
   dev       everything in one process against a running Temporal dev server,
             with both sandboxes and demo data
-  bench     measure the whole system on N generated companies (--companies N)
+  bench     measure the whole system on N generated companies (--companies N,
+            --workers K worker processes on one Autotask budget)
   help      show this text and the environment variables
 `
 

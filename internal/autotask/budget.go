@@ -178,8 +178,9 @@ func newBudget(l Limiter, batch, perEndpoint int) *budget {
 	}
 }
 
-// acquire waits for an hourly token and a thread of endpoint; release frees the thread.
-func (b *budget) acquire(ctx context.Context, endpoint string, p Priority) (release func(), err error) {
+// acquire waits for an hourly token and a thread of endpoint; release frees
+// the thread. A wait for a token longer than maxWait (when set) fails at once.
+func (b *budget) acquire(ctx context.Context, endpoint string, p Priority, maxWait time.Duration) (release func(), err error) {
 	if err := b.waitPause(ctx, endpoint); err != nil {
 		return nil, &budgetError{err}
 	}
@@ -195,7 +196,7 @@ func (b *budget) acquire(ctx context.Context, endpoint string, p Priority) (rele
 	case <-ctx.Done():
 		return nil, fmt.Errorf("autotask: waiting for a %s slot: %w", endpoint, ctx.Err())
 	}
-	if err := b.waitToken(ctx, p); err != nil {
+	if err := b.waitToken(ctx, p, maxWait); err != nil {
 		<-sem
 		return nil, &budgetError{err}
 	}
@@ -208,10 +209,10 @@ func (b *budget) acquire(ctx context.Context, endpoint string, p Priority) (rele
 }
 
 // waitToken spends a held token or takes a batch from the limiter. When the
-// wait would outlast ctx it fails at once with a Throttled error whose
+// wait would outlast ctx or maxWait it fails at once with a Throttled error whose
 // RetryAfter says when a token is due, so a Temporal activity can reschedule
 // instead of blocking.
-func (b *budget) waitToken(ctx context.Context, p Priority) error {
+func (b *budget) waitToken(ctx context.Context, p Priority, maxWait time.Duration) error {
 	for {
 		now := time.Now()
 		b.mu.Lock()
@@ -242,7 +243,7 @@ func (b *budget) waitToken(ctx context.Context, p Priority) error {
 			return nil
 		}
 		d := g.Wait
-		if deadline, ok := ctx.Deadline(); ok && now.Add(d).After(deadline) {
+		if deadline, ok := ctx.Deadline(); (ok && now.Add(d).After(deadline)) || (maxWait > 0 && d > maxWait) {
 			return &Error{Kind: KindThrottled, RetryAfter: d, Messages: []string{"the integration's hourly request budget is spent for now"}}
 		}
 		// Wake up early now and then: another process's observation may have

@@ -272,6 +272,24 @@ func TestConsole_CachesReadsAndSpendsAtTheLowestPriority(t *testing.T) {
 	if got := e.client.Stats().CacheHits; got != 4 {
 		t.Errorf("cache hits = %d, want 4", got)
 	}
+	// Once the budget is spent a console read fails at once as throttled
+	// (the REST API's 503) instead of waiting for the refill.
+	lim := autotask.NewMemoryLimiter(20, 3, 0) // burst 2, then one per 200 s
+	short := newEnv(t, atsandbox.Options{}, func(c *autotask.Config) { c.Limiter = lim })
+	var err error
+	for i := range 3 {
+		start := time.Now()
+		_, err = autotask.Get[autotask.Company](ctx(t), short.client.Console(), int64(101+i))
+		if i < 1 && err != nil {
+			t.Fatalf("console read %d within the budget: %v", i+1, err)
+		}
+		if took := time.Since(start); took > autotask.ConsoleMaxWait+time.Second {
+			t.Errorf("console read %d took %s, want at most about %s", i+1, took, autotask.ConsoleMaxWait)
+		}
+	}
+	if !autotask.IsThrottled(err) {
+		t.Errorf("console read past the budget: %v, want Throttled", err)
+	}
 	// Writes and the worker's reads are never cached.
 	if _, err := autotask.Get[autotask.Company](ctx(t), e.client, 101); err != nil {
 		t.Fatal(err)

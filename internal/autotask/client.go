@@ -26,9 +26,15 @@ import (
 type Client struct {
 	*conn
 	priority Priority
-	// console marks the view for REST API and console reads: cached, lowest priority.
+	// console marks the view for REST API and console reads: cached, lowest
+	// priority, and never waiting long for the budget.
 	console bool
 }
+
+// ConsoleMaxWait is the longest a Console read waits for the budget before it
+// fails as throttled (the REST API answers 503 with Retry-After): a person
+// waiting on a page is better told to come back than held for minutes.
+const ConsoleMaxWait = 2 * time.Second
 
 // conn is what every view of a client shares.
 type conn struct {
@@ -315,7 +321,11 @@ func (b *budgetError) Error() string { return b.err.Error() }
 
 // send performs one HTTP exchange within the budget.
 func (c *Client) send(ctx context.Context, endpoint, method string, target *url.URL, payload []byte) (int, http.Header, []byte, error) {
-	release, err := c.budget.acquire(ctx, endpoint, c.priority)
+	var maxWait time.Duration
+	if c.console {
+		maxWait = ConsoleMaxWait
+	}
+	release, err := c.budget.acquire(ctx, endpoint, c.priority, maxWait)
 	if err != nil {
 		return 0, nil, nil, err
 	}

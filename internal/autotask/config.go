@@ -37,7 +37,7 @@ type Config struct {
 	// change); nil gives the client a MemoryLimiter of its own.
 	Limiter Limiter
 	// TokenBatch is how many tokens a request takes from a shared Limiter at
-	// once, the rest spent by the next requests within seconds (default 4).
+	// once, the rest spent by the next requests within seconds (default 2).
 	TokenBatch int
 	// ThresholdEvery is how often a client without a shared Limiter reads
 	// ThresholdInformation to follow Autotask's count (0: only when asked).
@@ -75,7 +75,7 @@ func (c Config) withDefaults() Config {
 		c.MaxConcurrentPerEndpoint = 3
 	}
 	if c.TokenBatch <= 0 {
-		c.TokenBatch = 4
+		c.TokenBatch = 2
 	}
 	if c.ConsoleCacheTTL <= 0 {
 		c.ConsoleCacheTTL = time.Minute

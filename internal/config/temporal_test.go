@@ -158,4 +158,3 @@ func TestTemporalOptions_IncompleteMutualTLSIsAnError(t *testing.T) {
 		t.Errorf("a client certificate without its key: error %v, want one naming TEMPORAL_*", err)
 	}
 }
-
