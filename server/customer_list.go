@@ -25,6 +25,7 @@ type ReadModelStore interface {
 	CompanyTypes(ctx context.Context) (map[int]string, error)
 	SuggestCompany(ctx context.Context, companyID int64) (suggest.Company, error)
 	Suggestions(ctx context.Context, companies []suggest.Company) (map[int64][]suggest.Suggestion, error)
+	OrphanReport(ctx context.Context) ([]readmodel.Orphan, error)
 }
 
 func (s *Server) readModel() (ReadModelStore, error) {
@@ -197,4 +198,22 @@ func (s *Server) getSuggestions(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, Suggestions{CompanyID: id, CompanyName: co.Name, Items: got[id]})
+}
+
+// OrphanReport lists what is half-connected between the two systems, each
+// finding with the fix it proposes.
+type OrphanReport struct {
+	Items []readmodel.Orphan `json:"items"`
+}
+
+func (s *Server) getOrphans(c echo.Context) error {
+	rm, err := s.readModel()
+	if err != nil {
+		return err
+	}
+	items, err := rm.OrphanReport(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, OrphanReport{Items: items})
 }

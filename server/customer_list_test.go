@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,7 +13,10 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/company"
+	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
+	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
 type ignoreSnapshots struct{}
@@ -250,4 +254,54 @@ func TestSuggestions_RankTheLikelyTenantsWithReasons(t *testing.T) {
 	}
 	noVendorRequests(t, h)
 	wantProblem(t, h.do("GET", "/api/v1/customers/999/suggestions", readToken, nil), 404)
+}
+
+func TestOrphans_ReportTaggedTenantsUnmappedBilledCompaniesAndSeveralContracts(t *testing.T) {
+	h := newAPIHarness(t, nil)
+	fillReadModel(t, h)
+	ctx := context.Background()
+	sid := atsandbox.ServiceWorkstations
+	if _, err := h.store.UpsertServiceMapping(ctx, store.ServiceMapping{ApplicationID: "app", OfferingItem: "pw_base_workstations",
+		ServiceID: &sid, ServiceName: "Workstations", RawUnit: "quantity", BilledUnit: "unit"}, store.Actor{Name: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	tag := "autotask:company:103"
+	if _, err := h.store.SaveTenants(ctx, []readmodel.Tenant{{ID: "tagged-1", Name: "Northwind Traders", Kind: "customer", InternalTag: tag}}, 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// As the tenant sync does after a new tenant.
+	if err := h.store.MarkSuggestionsStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.store.RefreshSuggestions(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{101, 102, 105, 106, 107, 108, 109, 110} {
+		mapCompany(t, h, id, fmt.Sprintf("tenant-%d", id))
+	}
+	r := h.do("GET", "/api/v1/mappings/orphans", readToken, nil)
+	if r.code != 200 {
+		t.Fatalf("GET = %d %s", r.code, r.body)
+	}
+	var got []string
+	for _, o := range decode[OrphanReport](t, r).Items {
+		got = append(got, fmt.Sprintf("%s %d %s", o.Kind, o.CompanyID, o.TenantID))
+		if o.Fix == "" || o.Detail == "" {
+			t.Errorf("orphan without detail or fix: %+v", o)
+		}
+		if o.Kind == readmodel.OrphanTaggedTenant && !strings.Contains(o.Fix, "PUT /api/v1/customers/103/mapping") {
+			t.Errorf("tagged tenant fix = %q, want mapping company 103 to it", o.Fix)
+		}
+	}
+	// 103 (Northwind) and 104 (Tailspin) bill workstations without a tenant; Tailspin has two eligible contracts.
+	want := []string{
+		readmodel.OrphanTaggedTenant + " 103 tagged-1",
+		readmodel.OrphanUnmappedServices + " 103 tagged-1",
+		readmodel.OrphanUnmappedServices + " 104 ",
+		readmodel.OrphanSeveralContracts + " 104 ",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("orphans =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	noVendorRequests(t, h)
 }

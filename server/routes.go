@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/bulkmap"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -115,6 +116,25 @@ func (s *Server) routes() []route {
 		{method: http.MethodDelete, path: "/api/v1/customers/:companyID/mapping", handler: s.deleteCustomerMapping, tag: "customers",
 			summary: "Remove the company's mapping (the tenant itself is unchanged); optional body {\"reason\"}", response: ActionAnswer{},
 			status: http.StatusOK, errors: customerActionErrors},
+		{method: http.MethodPost, path: "/api/v1/mappings/bulk", handler: s.postBulkMappings, tag: "customers",
+			summary: "Preview one combined plan mapping many companies: explicit pairs, or every unmapped company's best suggestion at or above minConfidence. Any bad pair is a 400 naming it, and nothing is stored; apply the plan by its id",
+			request: BulkMappingRequest{}, response: bulkmap.Plan{}, status: http.StatusCreated, errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable}},
+		{method: http.MethodGet, path: "/api/v1/mappings/bulk/:planID", handler: s.getBulkMapping, tag: "customers",
+			summary: "A bulk mapping plan: its items, skipped suggestions and, once applied, the result of each item", response: bulkmap.Plan{},
+			status: http.StatusOK, errors: []int{http.StatusNotFound, http.StatusServiceUnavailable}},
+		{method: http.MethodPost, path: "/api/v1/mappings/bulk/:planID/apply", handler: s.applyBulkMapping, tag: "customers",
+			summary: "Apply a previewed plan (once, within an hour): each company is mapped through its workflow, which checks the tenant in Acronis", response: bulkmap.Plan{},
+			status: http.StatusOK, errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusServiceUnavailable}},
+		{method: http.MethodGet, path: "/api/v1/mappings/orphans", handler: s.getOrphans, tag: "customers",
+			summary:  "Orphan report from the read model: tenants carrying the integration's tag without a mapping, companies with mapped services in an eligible contract but no tenant, companies with several eligible contracts; each with the fix it proposes",
+			response: OrphanReport{}, status: http.StatusOK, errors: []int{http.StatusServiceUnavailable}},
+		{method: http.MethodGet, path: "/api/v1/mappings.csv", handler: s.getMappingsCSV, tag: "customers",
+			summary: "Every customer mapping as CSV (company_id, company_name, tenant_id, tenant_name, how, state, health)", status: http.StatusOK,
+			errors: []int{http.StatusServiceUnavailable}},
+		{method: http.MethodPut, path: "/api/v1/mappings.csv", handler: s.putMappingsCSV, tag: "customers",
+			summary:  "Map the companies of a text/csv file (columns company_id and tenant_id) as one plan and apply it; ?preview=true only stores the plan. A bad line is a 400 naming its line and field, and nothing is saved",
+			response: bulkmap.Plan{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusUnsupportedMediaType, http.StatusServiceUnavailable},
+			query: []queryParam{{"preview", "true stores the plan without applying it (answer 201)"}}},
 		{method: http.MethodPost, path: "/api/v1/customers/:companyID/hold", handler: s.customerAction(workflows.UpdateHold), tag: "customers",
 			summary: "Pause the customer's pending deprovisioning; optional body {\"reason\"}", response: ActionAnswer{},
 			status: http.StatusOK, errors: customerActionErrors},

@@ -75,6 +75,8 @@ type Deps struct {
 	// suggestions read; *store.Store satisfies it.
 	ReadModel ReadModelStore
 
+	// BulkMappings keeps bulk mapping plans; *store.Store satisfies it.
+	BulkMappings BulkMappingStore
 	// TemporalUIURL is the Temporal Web UI the console links customer
 	// workflows to (e.g. http://localhost:8233); "" shows no link.
 	TemporalUIURL string

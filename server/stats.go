@@ -43,6 +43,8 @@ type CustomerStats struct {
 	WithLastError int64 `json:"withLastError"`
 	// ByState counts mapped customers per phase, as their workflows last recorded.
 	ByState map[string]int64 `json:"byState"`
+	// ByHealth counts mappings per health: ok, renamed, missing, invalid (unknown before the first tenant sync).
+	ByHealth map[string]int64 `json:"byHealth"`
 }
 
 // TicketStats counts the alert tickets the integration created.
@@ -92,13 +94,16 @@ func (s *Server) statsSource() (StatsSource, error) {
 func statsView(st store.Stats) Stats {
 	out := Stats{
 		Customers: CustomerStats{WithContracts: st.CompaniesWithContracts, Mapped: st.Mapped, ProvisionedAutomatically: st.ProvisionedAutomatically,
-			Deprovisioning: st.ByState["deprovisioning"], Error: st.ByState["error"], WithLastError: st.WithError, ByState: st.ByState},
+			Deprovisioning: st.ByState["deprovisioning"], Error: st.ByState["error"], WithLastError: st.WithError, ByState: st.ByState, ByHealth: st.ByHealth},
 		Tickets:  TicketStats{Created: st.TicketsCreated, Open: st.TicketsOpen, Closed: st.TicketsClosed},
 		Usage:    UsageStats{Pending: st.UsagePending},
 		LastSync: syncTimes(st),
 	}
 	if out.Customers.ByState == nil {
 		out.Customers.ByState = map[string]int64{}
+	}
+	if out.Customers.ByHealth == nil {
+		out.Customers.ByHealth = map[string]int64{}
 	}
 	return out
 }

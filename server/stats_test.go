@@ -61,7 +61,9 @@ func TestStats_CountsFromTheStore(t *testing.T) {
 	}
 	got := decode[Stats](t, r)
 	wantCustomers := CustomerStats{WithContracts: 3, Mapped: 3, ProvisionedAutomatically: 2, Deprovisioning: 1, Error: 1, WithLastError: 1,
-		ByState: map[string]int64{"active": 1, "deprovisioning": 1, "error": 1}}
+		ByState: map[string]int64{"active": 1, "deprovisioning": 1, "error": 1},
+		// Before the first tenant sync no mapping's tenant is known to exist or not.
+		ByHealth: map[string]int64{"unknown": 3}}
 	if !reflect.DeepEqual(got.Customers, wantCustomers) {
 		t.Errorf("customers = %+v, want %+v", got.Customers, wantCustomers)
 	}

@@ -169,6 +169,7 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Vendors:        conns,
 		Mappings:       st,
 		ReadModel:      st,
+		BulkMappings:   st,
 		Customers:      cust,
 		Audit:          st,
 		Stats:          st,

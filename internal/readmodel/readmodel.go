@@ -192,3 +192,21 @@ func LikePattern(text string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(strings.ToLower(text)) + "%"
 }
+
+// Orphan kinds of the orphan report (issue 16 §5).
+const (
+	OrphanTaggedTenant     = "tagged-tenant-without-mapping"
+	OrphanUnmappedServices = "company-with-mapped-services-without-tenant"
+	OrphanSeveralContracts = "company-with-several-eligible-contracts"
+)
+
+// Orphan is one finding of the orphan report and the fix it proposes.
+type Orphan struct {
+	Kind        string `json:"kind"`
+	CompanyID   int64  `json:"companyId,omitempty"`
+	CompanyName string `json:"companyName,omitempty"`
+	TenantID    string `json:"tenantId,omitempty"`
+	TenantName  string `json:"tenantName,omitempty"`
+	Detail      string `json:"detail"`
+	Fix         string `json:"fix"`
+}

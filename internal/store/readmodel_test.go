@@ -150,8 +150,17 @@ func BenchmarkReadModelLists(b *testing.B) {
 	st := testenv.MustOpenDB(b)
 	d := suggest.Generate(10000, 16)
 	loadDataset(b, st, d)
-	refreshAllSuggestions(b, st)
 	ctx := context.Background()
+	// The tenant sync recomputes suggestions in the background (a fuzzy
+	// search per company); the list only reads them by company id. The
+	// bench computes them for the first 2,000 companies, which the pages
+	// below show, and reports the cost per company.
+	start := time.Now()
+	if _, _, err := st.RefreshSuggestions(ctx, 2000); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/2000, "refresh-ms/company")
+	b.Logf("suggestions of 2,000 companies recomputed in %s", time.Since(start).Round(time.Millisecond))
 	// A quarter of the companies mapped, so every filter has rows.
 	for _, c := range d.Companies[:2500] {
 		if c.Answer == "" {

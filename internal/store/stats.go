@@ -40,11 +40,13 @@ type Stats struct {
 	LastCustomerUpdate time.Time
 	// Cursors are the incremental sync positions' last update times by name.
 	Cursors map[string]time.Time
+	// ByHealth counts mappings per health (ok, renamed, missing, invalid, unknown).
+	ByHealth map[string]int64
 }
 
 // Stats reads the operational counters in one query.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
-	out := Stats{ByState: map[string]int64{}, Cursors: map[string]time.Time{}}
+	out := Stats{ByState: map[string]int64{}, Cursors: map[string]time.Time{}, ByHealth: map[string]int64{}}
 	var lastSync, lastUsage, lastCustomer *time.Time
 	err := s.pool.QueryRow(ctx, `
 		SELECT
@@ -61,11 +63,15 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 			(SELECT count(*) FROM alert_tickets WHERE state = 'closed'),
 			(SELECT count(*) FROM usage_ledger WHERE state = 'pending'),
 			(SELECT max(at) FROM audit_log WHERE kind = $1),
-			(SELECT coalesce(jsonb_object_agg(name, updated_at), '{}') FROM sync_cursors)`, AuditKindUsageRun).Scan(
+			(SELECT coalesce(jsonb_object_agg(name, updated_at), '{}') FROM sync_cursors),
+			(SELECT coalesce(jsonb_object_agg(health, n), '{}') FROM (
+				SELECT health, count(*) AS n FROM (`+flagsSQL+` SELECT `+healthSQL+` AS health FROM customer_mappings m CROSS JOIN flags
+					LEFT JOIN rm_companies c ON c.company_id = m.company_id LEFT JOIN rm_tenants t ON t.tenant_id = m.tenant_id) h
+				GROUP BY health) x)`, AuditKindUsageRun).Scan(
 		&out.CompaniesWithContracts, &lastSync,
 		&out.Mapped, &out.ProvisionedAutomatically, &out.WithError, &lastCustomer, &out.ByState,
 		&out.TicketsCreated, &out.TicketsOpen, &out.TicketsClosed,
-		&out.UsagePending, &lastUsage, &out.Cursors)
+		&out.UsagePending, &lastUsage, &out.Cursors, &out.ByHealth)
 	if err != nil {
 		return Stats{}, wrap("read stats", err)
 	}
