@@ -16,6 +16,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
@@ -63,6 +64,8 @@ type CustomerMapping struct {
 type MappingRequest struct {
 	TenantID string `json:"tenantId,omitempty"`
 	New      bool   `json:"new,omitempty"`
+	// PlanID confirms the plan an earlier answer (409) carried; needed when that plan warns.
+	PlanID string `json:"planId,omitempty"`
 }
 
 // ActionBody is the optional body of customer actions: why, for the audit log.
@@ -73,6 +76,8 @@ type ActionBody struct {
 // ActionAnswer says, in words, what the customer's workflow will do.
 type ActionAnswer struct {
 	Message string `json:"message"`
+	// Plan is what a mapping to an existing tenant writes.
+	Plan *plan.Customer `json:"plan,omitempty"`
 }
 
 // Accepted answers requests that start work in the background.
@@ -319,7 +324,7 @@ func (s *Server) putCustomerMapping(c echo.Context) error {
 			settings.FieldError{Field: "tenantId", Message: "give exactly one of tenantId or new: true"},
 			settings.FieldError{Field: "new", Message: "give exactly one of tenantId or new: true"})
 	}
-	return s.customerUpdate(c, id, workflows.UpdateMap, workflows.MapRequest{TenantID: in.TenantID, New: in.New, Actor: actorOf(c)})
+	return s.customerUpdate(c, id, workflows.UpdateMap, workflows.MapRequest{TenantID: in.TenantID, New: in.New, Actor: actorOf(c), PlanID: strings.TrimSpace(in.PlanID)})
 }
 
 // customerAction answers one of the admin actions that take an optional reason.
@@ -356,7 +361,7 @@ func (s *Server) customerUpdate(c echo.Context, id int64, update string, arg any
 	if err != nil {
 		return updateProblem(id, update, err)
 	}
-	return c.JSON(http.StatusOK, ActionAnswer{Message: res.Message})
+	return c.JSON(http.StatusOK, ActionAnswer{Message: res.Message, Plan: res.Plan})
 }
 
 // updateProblem keeps the workflow's reason for a refusal: a validator
@@ -370,6 +375,14 @@ func updateProblem(id int64, update string, err error) error {
 	}
 	msg := app.Message()
 	switch app.Type() {
+	case workflows.ErrTypePlanRequired:
+		// The plan warns: 409 with the plan; sending its id back goes ahead.
+		p := newProblem(http.StatusConflict, "plan-required", msg)
+		var pl plan.Customer
+		if app.Details(&pl) == nil {
+			p.Plan = &pl
+		}
+		return p
 	case activities.ErrTypeNotManageable, activities.ErrTypeRefused:
 		return newProblem(http.StatusUnprocessableEntity, "refused", msg)
 	case activities.ErrTypeAlreadyMapped:

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -28,6 +29,8 @@ type Problem struct {
 	Instance  string                `json:"instance,omitempty"`
 	RequestID string                `json:"requestId,omitempty"`
 	Errors    []settings.FieldError `json:"errors,omitempty"`
+	// Plan is the plan a refused mapping needs confirmed (extension member).
+	Plan *plan.Customer `json:"plan,omitempty"`
 }
 
 // Error makes a Problem returnable from handlers.

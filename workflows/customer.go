@@ -14,6 +14,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 )
 
 // Messages a customer workflow accepts.
@@ -40,6 +41,8 @@ type MapRequest struct {
 	TenantID string `json:"tenantId,omitempty"`
 	New      bool   `json:"new,omitempty"`
 	Actor    string `json:"actor"`
+	// PlanID confirms the plan a mapping to an existing tenant answered with.
+	PlanID string `json:"planId,omitempty"`
 }
 
 // ActionRequest carries who asked for an admin action.
@@ -51,6 +54,8 @@ type ActionRequest struct {
 // ActionResult says, in words, what the workflow will do.
 type ActionResult struct {
 	Message string `json:"message"`
+	// Plan is what a mapping to an existing tenant will write.
+	Plan *plan.Customer `json:"plan,omitempty"`
 }
 
 // failuresBeforeError is SPEC F11: three consecutive failures raise a visible error.
@@ -247,7 +252,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 	}
 
 	if s.TenantID == "" {
-		provision := c.provisionRequested || (plan.Desired.HasActiveServices && plan.Settings.AutoCreateCustomers)
+		provision := c.provisionRequested || (plan.Desired.HasActiveServices && plan.Settings.AutoCreateCustomers && !s.Unmanaged)
 		if !provision {
 			s.Phase, s.LastError, s.NeedsReconcile = PhaseUnmapped, "", false
 			return

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	"strings"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 )
 
 // Admin actions arrive as updates: validators reject what makes no sense in
@@ -37,20 +40,43 @@ func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, 
 		return ActionResult{}, fmt.Errorf("company %d is already mapped to tenant %s", c.state.CompanyID, c.state.TenantID)
 	}
 	if r.New {
-		c.provisionRequested = true
+		c.provisionRequested, c.state.Unmanaged = true, false
 		c.state.NeedsReconcile, c.state.RetryAt = true, time.Time{}
 		return ActionResult{Message: "a new customer tenant will be created for this company and its quotas set from its contracts"}, nil
+	}
+	// The plan comes first: a mapping that would write below usage or start
+	// deprovisioning a tenant in use needs the admin to confirm that plan's id.
+	var confirmed *plan.Customer
+	if workflow.GetVersion(ctx, versionMapPlan, workflow.DefaultVersion, 1) == 1 {
+		check := activities.MapInput{CompanyID: c.state.CompanyID, TenantID: r.TenantID, Actor: r.Actor}
+		if err := c.exec(ctx, "check tenant can be mapped", activities.AcronisActs.CheckMappable, check).Get(ctx, nil); err != nil {
+			return ActionResult{}, refusal(err)
+		}
+		p, err := c.previewMapping(ctx, r.TenantID)
+		if err != nil {
+			return ActionResult{}, refusal(err)
+		}
+		if len(p.Warnings) > 0 && r.PlanID != p.ID {
+			c.auditAs(ctx, r.Actor, "customer.map.plan_required", fmt.Sprintf("mapping to tenant %s not done: plan %s has warnings: %s", r.TenantID, p.ID, strings.Join(p.Warnings, "; ")))
+			return ActionResult{}, planRequired(p)
+		}
+		confirmed = &p
 	}
 	in := activities.MapInput{CompanyID: c.state.CompanyID, TenantID: r.TenantID, Actor: r.Actor}
 	if err := c.exec(ctx, "map tenant", activities.AcronisActs.MapExistingTenant, in).Get(ctx, nil); err != nil {
 		// Refused (self-service tenant, already mapped elsewhere…): the reason and its type go back to the admin.
 		return ActionResult{}, refusal(err)
 	}
-	c.state.TenantID, c.state.MappedHow = r.TenantID, "manual"
+	c.state.TenantID, c.state.MappedHow, c.state.Unmanaged = r.TenantID, "manual", false
 	c.state.Phase, c.state.Applied = PhaseActive, ""
 	c.state.Deprovision = Deprovision{}
 	c.state.NeedsReconcile, c.state.RetryAt = true, time.Time{}
-	return ActionResult{Message: fmt.Sprintf("mapped to tenant %s; its quotas will follow the company's contracts", r.TenantID)}, nil
+	msg := fmt.Sprintf("mapped to tenant %s; its quotas will follow the company's contracts", r.TenantID)
+	if confirmed != nil && len(confirmed.Warnings) > 0 {
+		c.auditAs(ctx, r.Actor, "customer.map.plan_confirmed", fmt.Sprintf("plan %s confirmed with warnings: %s", confirmed.ID, strings.Join(confirmed.Warnings, "; ")))
+		msg += "; plan " + confirmed.ID + " confirmed"
+	}
+	return ActionResult{Message: msg, Plan: confirmed}, nil
 }
 
 func (c *customer) validateUnmap(_ workflow.Context, r ActionRequest) error {
@@ -73,12 +99,20 @@ func (c *customer) handleUnmap(ctx workflow.Context, r ActionRequest) (ActionRes
 	if tenant == "" {
 		return ActionResult{}, fmt.Errorf("company %d is not mapped", c.state.CompanyID)
 	}
-	in := activities.UnmapInput{CompanyID: c.state.CompanyID, TenantID: tenant, Actor: r.Actor, Reason: r.Reason}
+	reason := fmt.Sprintf("mapping removed: the integration stops managing tenant %s and leaves it exactly as it is "+
+		"(quotas, users, enabled state; no deprovisioning step)", tenant)
+	if r.Reason != "" {
+		reason = r.Reason + "; " + reason
+	}
+	in := activities.UnmapInput{CompanyID: c.state.CompanyID, TenantID: tenant, Actor: r.Actor, Reason: reason}
 	if err := c.exec(ctx, "remove mapping", activities.StoreActs.RemoveMapping, in).Get(ctx, nil); err != nil {
 		return ActionResult{}, refusal(err)
 	}
 	c.state.TenantID, c.state.MappedHow, c.state.Applied = "", "", ""
 	c.state.Deprovision, c.state.Phase = Deprovision{}, PhaseUnmapped
+	// Automatic provisioning would find the same tenant by its internal tag and
+	// map it again: an admin's unmap holds until an admin maps the company.
+	c.state.Unmanaged = true
 	return ActionResult{Message: fmt.Sprintf("mapping to tenant %s removed; the tenant itself is unchanged", tenant)}, nil
 }
 

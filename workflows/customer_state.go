@@ -55,6 +55,9 @@ type CustomerState struct {
 	NextBoundary time.Time `json:"nextBoundary,omitempty"`
 	// NextDriftCheck is when two-way sync next compares Acronis quotas with the contracts.
 	NextDriftCheck time.Time `json:"nextDriftCheck,omitempty"`
+	// Unmanaged is set when an admin removed the mapping: the company is not
+	// provisioned automatically again until an admin maps it.
+	Unmanaged bool `json:"unmanaged,omitempty"`
 	// ConfigGeneration is the configuration (settings and service mappings)
 	// the workflow last re-planned under; see SignalReplan.
 	ConfigGeneration string `json:"configGeneration,omitempty"`
