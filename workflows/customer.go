@@ -77,19 +77,17 @@ func CustomerWorkflow(ctx workflow.Context, state CustomerState) error {
 }
 
 type customer struct {
-	state     CustomerState
-	contracts workflow.ReceiveChannel
-	refresh   workflow.ReceiveChannel
-	replan    workflow.ReceiveChannel
-	wake      workflow.Channel
-	mu        workflow.Mutex
-	// provisionRequested is set by "map to a new tenant"; it provisions even when automatic provisioning is off.
-	provisionRequested bool
-	timerAt            time.Time
-	timerCancel        workflow.CancelFunc
-	timer              workflow.Future
-	upserted           [2]string
-	recorded           [2]string
+	state       CustomerState
+	contracts   workflow.ReceiveChannel
+	refresh     workflow.ReceiveChannel
+	replan      workflow.ReceiveChannel
+	wake        workflow.Channel
+	mu          workflow.Mutex
+	timerAt     time.Time
+	timerCancel workflow.CancelFunc
+	timer       workflow.Future
+	upserted    [2]string
+	recorded    [2]string
 }
 
 func (c *customer) setup(ctx workflow.Context) error {
@@ -252,7 +250,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 	}
 
 	if s.TenantID == "" {
-		provision := c.provisionRequested || (plan.Desired.HasActiveServices && plan.Settings.AutoCreateCustomers && !s.Unmanaged)
+		provision := c.state.ProvisionRequested || (plan.Desired.HasActiveServices && plan.Settings.AutoCreateCustomers && !s.Unmanaged)
 		if !provision {
 			s.Phase, s.LastError, s.NeedsReconcile = PhaseUnmapped, "", false
 			return
@@ -322,7 +320,7 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	}
 	s.Provisioned = &p
 	s.TenantID, s.MappedHow = p.TenantID, "automatic"
-	c.provisionRequested = false
+	c.state.ProvisionRequested = false
 	return true
 }
 

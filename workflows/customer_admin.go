@@ -40,7 +40,7 @@ func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, 
 		return ActionResult{}, fmt.Errorf("company %d is already mapped to tenant %s", c.state.CompanyID, c.state.TenantID)
 	}
 	if r.New {
-		c.provisionRequested, c.state.Unmanaged = true, false
+		c.state.ProvisionRequested, c.state.Unmanaged = true, false
 		c.state.NeedsReconcile, c.state.RetryAt = true, time.Time{}
 		return ActionResult{Message: "a new customer tenant will be created for this company and its quotas set from its contracts"}, nil
 	}
@@ -127,6 +127,11 @@ func (c *customer) validateDeprovisioning(_ workflow.Context, r ActionRequest) e
 }
 
 func (c *customer) handleHold(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
+	unlock, err := c.adminLock(ctx)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	defer unlock()
 	defer c.kick()
 	c.state.Deprovision.Hold = true
 	c.auditAs(ctx, r.Actor, "customer.deprovisioning.hold", r.Reason)
@@ -144,6 +149,11 @@ func (c *customer) validateRelease(ctx workflow.Context, r ActionRequest) error 
 }
 
 func (c *customer) handleRelease(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
+	unlock, err := c.adminLock(ctx)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	defer unlock()
 	defer c.kick()
 	c.state.Deprovision.Hold = false
 	c.auditAs(ctx, r.Actor, "customer.deprovisioning.release", r.Reason)
@@ -165,11 +175,33 @@ func (c *customer) validateDeprovisionNow(ctx workflow.Context, r ActionRequest)
 }
 
 func (c *customer) handleDeprovisionNow(ctx workflow.Context, r ActionRequest) (ActionResult, error) {
+	unlock, err := c.adminLock(ctx)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	defer unlock()
 	defer c.kick()
-	next := c.state.pendingActions()[0]
+	pending := c.state.pendingActions()
+	if len(pending) == 0 { // the step ran (or services returned) while this update waited for the lock
+		return ActionResult{}, fmt.Errorf("company %d has no pending deprovisioning step any more", c.state.CompanyID)
+	}
+	next := pending[0]
 	c.state.Deprovision.Now = true
 	c.auditAs(ctx, r.Actor, "customer.deprovisioning.now", r.Reason)
 	return ActionResult{Message: next.Action + " will run now"}, nil
+}
+
+// adminLock takes the lock map and unmap take, so a hold, release or
+// deprovision-now never lands in the middle of a step (issue 14). Workflows
+// that ran these actions before took no lock: they replay without it.
+func (c *customer) adminLock(ctx workflow.Context) (func(), error) {
+	if workflow.GetVersion(ctx, versionAdminLock, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return func() {}, nil
+	}
+	if err := c.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	return c.mu.Unlock, nil
 }
 
 // kick wakes the main loop after an update changed the state.

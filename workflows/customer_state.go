@@ -55,6 +55,9 @@ type CustomerState struct {
 	NextBoundary time.Time `json:"nextBoundary,omitempty"`
 	// NextDriftCheck is when two-way sync next compares Acronis quotas with the contracts.
 	NextDriftCheck time.Time `json:"nextDriftCheck,omitempty"`
+	// ProvisionRequested is set by "map to a new tenant": it provisions even when
+	// automatic provisioning is off, and survives continue-as-new.
+	ProvisionRequested bool `json:"provisionRequested,omitempty"`
 	// Unmanaged is set when an admin removed the mapping: the company is not
 	// provisioned automatically again until an admin maps it.
 	Unmanaged bool `json:"unmanaged,omitempty"`

@@ -21,6 +21,9 @@ const (
 	// versionReplanOnConfig: a "replan" signal with a new configuration
 	// generation makes the workflow reconcile. Added in release 0.4.
 	versionReplanOnConfig = "replan-on-config"
+	// versionAdminLock: hold, release and deprovision-now take the workflow's
+	// lock like map and unmap. Added in release 0.4.
+	versionAdminLock = "admin-actions-lock"
 )
 
 // ReplanRequest is the body of SignalReplan.
