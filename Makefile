@@ -14,11 +14,13 @@ WORKFLOWCHECK_VERSION := v0.6.0
 DEV_NAMESPACE         := acronis-autotask
 HTTP_PORT             ?= 8080
 N                     ?= 1000
+FUZZTIME              ?= 3m
+FUZZ_TARGETS          := FuzzWriteRoutes FuzzTemporalWriteRoutes
 SEARCH_ATTRIBUTES     := AutotaskCompanyID AcronisTenantID CustomerState
 
 export TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: help tools build dev dev-temporal dev-stop test test-short faults lint bench postgres clean
+.PHONY: help tools build dev dev-temporal dev-stop test test-short faults fuzz lint bench bench-console screenshots postgres clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,8 +62,15 @@ dev: postgres dev-temporal build ## run everything against the sandboxes with de
 dev-stop: ## stop the Temporal dev server started by make dev
 	@if [ -f $(DATA)/temporal.pid ]; then kill $$(cat $(DATA)/temporal.pid) 2>/dev/null || true; rm -f $(DATA)/temporal.pid; fi
 
-test: postgres $(TEMPORAL) ## run every test: unit, store, sandbox, workflow, replay and end-to-end
+test: postgres $(TEMPORAL) ## run every test: unit, store, sandbox, workflow, replay, end-to-end and a short fuzz run
 	go test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+fuzz: postgres $(TEMPORAL) ## fuzz every write route of the API for FUZZTIME each (default 3m; see RELIABILITY.md)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzzing $$t for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -parallel 1 ./server/ || exit 1; \
+	done
 
 faults: postgres $(TEMPORAL) ## the fault-injection suite with many worker restarts (CI runs it small inside make test)
 	FAULT_RESTARTS=$${FAULT_RESTARTS:-10} go test -count=1 -timeout 30m -run 'TestFaults' -v ./cmd/acronis-autotask/
@@ -69,6 +78,12 @@ faults: postgres $(TEMPORAL) ## the fault-injection suite with many worker resta
 bench: postgres $(TEMPORAL) build ## measure the whole system on N generated companies (make bench N=1000; see BENCHMARKS.md)
 	@mkdir -p $(DATA)
 	$(APP) bench --companies $(N) --json $(DATA)/bench-$(N).json $(BENCH_FLAGS)
+
+bench-console: postgres ## server time of every web console page with 10,000 Autotask companies (see BENCHMARKS.md)
+	go test -count=1 -run '^$$' -bench BenchmarkConsolePages -benchtime=$${BENCHTIME:-20x} ./server/
+
+screenshots: postgres $(TEMPORAL) ## regenerate docs/screenshots/ with the console's real-browser test (needs chromium)
+	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/screenshots go test -count=1 -timeout 10m -run 'TestConsole_AdminConfiguresMapsAndHoldsInARealBrowser' ./cmd/acronis-autotask/
 
 test-short: ## unit tests only (no PostgreSQL or Temporal)
 	go test -short ./...

@@ -35,6 +35,9 @@ type ContractSyncStore interface {
 	SaveSnapshotFingerprint(ctx context.Context, companyID int64, fingerprint string, contracts json.RawMessage, at time.Time) error
 	ConfigGeneration(ctx context.Context) (string, error)
 	KnownCompanies(ctx context.Context) ([]int64, error)
+	// The read model (issue 16): companies from the company poll, contract summaries from snapshots.
+	SaveCompanies(ctx context.Context, cs []store.CompanyRecord, at time.Time) error
+	SaveCompanyContracts(ctx context.Context, rs []store.CompanyContractsRecord, at time.Time) error
 }
 
 // ContractSync finds what changed in Autotask and tells the affected customers.
@@ -85,6 +88,11 @@ type SyncCursor struct {
 	// ConfigGeneration is the configuration every customer was last told to
 	// plan under; when the stored one differs, the run signals them all.
 	ConfigGeneration string `json:"configGeneration,omitempty"`
+	// CompaniesSince is the newest lastTrackedModifiedDateTime the company
+	// poll has seen; zero reads every company (the read model's first fill).
+	CompaniesSince time.Time `json:"companiesSince,omitzero"`
+	// CompaniesPolled is when the company poll last ran.
+	CompaniesPolled time.Time `json:"companiesPolled,omitzero"`
 }
 
 // SyncResult reports one run: what changed, what it cost, when to run next.
@@ -100,10 +108,12 @@ type SyncResult struct {
 	// Polled says the run looked for changed contracts and new unit rows.
 	Polled bool `json:"polled,omitempty"`
 	// Replanned counts the customers told to re-plan after a configuration change.
-	Replanned        int           `json:"replanned,omitempty"`
-	CreatedPAYGField bool          `json:"createdPaygField,omitempty"`
-	LastCycle        time.Duration `json:"lastCycle,omitempty"`
-	NextRunIn        time.Duration `json:"nextRunIn"`
+	Replanned        int  `json:"replanned,omitempty"`
+	CreatedPAYGField bool `json:"createdPaygField,omitempty"`
+	// CompaniesSaved counts companies the company poll wrote to the read model.
+	CompaniesSaved int           `json:"companiesSaved,omitempty"`
+	LastCycle      time.Duration `json:"lastCycle,omitempty"`
+	NextRunIn      time.Duration `json:"nextRunIn"`
 }
 
 const (
@@ -163,6 +173,11 @@ func (s *ContractSync) SyncContracts(ctx context.Context, cur SyncCursor) (SyncR
 			cur.LastPoll, res.Polled = now, true
 		}
 		if err := s.scan(ctx, c, now, &cur, contracts, &res); err != nil {
+			return res, err
+		}
+	}
+	if cur.PollNow || cur.CompaniesPolled.IsZero() || !now.Before(cur.CompaniesPolled.Add(companyPollEvery)) {
+		if err := s.pollCompanies(ctx, c, now, &cur, &res); err != nil {
 			return res, err
 		}
 	}
@@ -471,6 +486,9 @@ func (s *ContractSync) notify(ctx context.Context, c *autotask.Client, companies
 			return classify("read contract units", err)
 		}
 		res.CompaniesRead += len(snaps)
+		if err := s.Store.SaveCompanyContracts(ctx, contractSummaries(snaps, now), now); err != nil {
+			return classify("save contract summaries in the read model", err)
+		}
 		seen, err := s.Store.SnapshotFingerprints(ctx, batch)
 		if err != nil {
 			return classify("read snapshot fingerprints", err)

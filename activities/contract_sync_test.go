@@ -122,9 +122,13 @@ func TestContractSync_FirstRunNotifiesEveryCompanyWithAContractOnce(t *testing.T
 	if !snap.ContactKnown || snap.PrimaryContact == nil || snap.PrimaryContact.Email != "anna.berg@contoso.example" {
 		t.Errorf("Contoso's primary contact = %+v (known %v), want Anna Berg read with the contracts", snap.PrimaryContact, snap.ContactKnown)
 	}
-	// One contacts query for all nine companies, not one per company.
-	if n := h.sb.RequestLog().Count("POST /ATServicesRest/v1.0/Contacts/query"); n != 1 {
-		t.Errorf("Contacts/query requests = %d, want 1", n)
+	// One contacts query for all nine companies' snapshots, not one per
+	// company, and one for the read model's company poll (all 11 companies).
+	if n := h.sb.RequestLog().Count("POST /ATServicesRest/v1.0/Contacts/query"); n != 2 {
+		t.Errorf("Contacts/query requests = %d, want 2", n)
+	}
+	if res.CompaniesSaved != 11 {
+		t.Errorf("CompaniesSaved = %d, want every company (11) in the read model", res.CompaniesSaved)
 	}
 	raw, err := h.sync.Store.(*store.Store).CompanyContracts(context.Background(), 101)
 	if err != nil {

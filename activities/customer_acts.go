@@ -13,3 +13,6 @@ var (
 	// StoreActs names the store activities for workflow code.
 	StoreActs *Store
 )
+
+// TenantSyncActs names the tenant sync activity for workflow code.
+var TenantSyncActs *TenantSync

@@ -5,14 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
-	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/internal/usage"
@@ -23,6 +18,12 @@ type UsageAcronis interface {
 	GetTenants(ctx context.Context, ids []string) ([]acronis.Tenant, error)
 	EachTenant(ctx context.Context, q acronis.TenantQuery, fn func([]acronis.Tenant) error) (time.Time, error)
 	GetUsages(ctx context.Context, tenantIDs []string, usageNames ...string) ([]acronis.TenantUsages, error)
+	// Billing reports (usage_billing_report.go).
+	PartnerTenantID() string
+	TenantReports(ctx context.Context, tenantID string) ([]acronis.Report, error)
+	CreateReport(ctx context.Context, r acronis.Report) (acronis.Report, error)
+	StoredReports(ctx context.Context, reportID string) ([]acronis.StoredReport, error)
+	DownloadStoredReport(ctx context.Context, reportID, storedID string) ([]byte, error)
 }
 
 // UsageAcronisSource returns the Acronis client for the current credentials.
@@ -40,6 +41,10 @@ type UsageStore interface {
 	CorrectUsage(ctx context.Context, u store.UsageRecord, reason string) (store.UsageRecord, error)
 	MarkReported(ctx context.Context, id, adjustmentID int64) (store.UsageRecord, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	ConfirmUsage(ctx context.Context, id int64, source, samples json.RawMessage) (store.UsageRecord, error)
+	ClaimUsageReport(ctx context.Context, start, end time.Time, tenantID string) (store.UsageReport, error)
+	UpdateUsageReport(ctx context.Context, id int64, reportID, storedID, status, errText string) (store.UsageReport, error)
+	FailedUsageReportIDs(ctx context.Context, start, end time.Time) ([]string, error)
 }
 
 // Usage holds the pay-as-you-go usage reporting activities (SPEC F8): read
@@ -48,6 +53,8 @@ type Usage struct {
 	Acronis  UsageAcronisSource
 	Autotask AutotaskSource
 	Store    UsageStore
+
+	reports reportCache // downloaded billing reports, shared by a run's batches
 }
 
 // UsageActs names the usage activities for workflow code.
@@ -91,6 +98,12 @@ type UsageBatchInput struct {
 	Customers     []UsageCustomer          `json:"customers"`
 	// ObservedAt is when the run started; it dates corrections' reasons.
 	ObservedAt time.Time `json:"observedAt"`
+	// Report, when set, is the saved billing report the period is settled
+	// from: figures come from it (live usage supplies only units and quotas).
+	Report *usage.ReportRef `json:"report,omitempty"`
+	// Estimate marks the rows recorded from live usage as estimates (the
+	// current month, before its billing report exists).
+	Estimate bool `json:"estimate,omitempty"`
 }
 
 // UsageBatchResult has one result per customer: a failure stays with its customer.
@@ -214,538 +227,4 @@ func (u *Usage) PlanUsageRun(ctx context.Context, in UsagePlanInput) (UsageRunPl
 		plan.Customers = append(plan.Customers, UsageCustomer{CompanyID: m.CompanyID, TenantID: m.TenantID})
 	}
 	return plan, nil
-}
-
-// CollectUsage reads the usage of a batch of customers (one batched Acronis
-// call per 50 tenants; sub-partners expand to their customer tenants, summed),
-// computes the lines of their pay-as-you-go contract services (and prepaid
-// overage services) and records each in the ledger BEFORE anything is
-// written to Autotask. A sub-partner's customer tenant mapped to a company of
-// its own is left out of the sub-partner's sum. The ledger rule:
-//
-//   - no row for (contract service, period, metric): a new pending row, unless
-//     the usage is 0 and the service shows 0 units (nothing to bill or undo);
-//   - a row with the same billed value: kept as is (raw drift that does not
-//     change the bill makes no correction); a pending one is returned to be
-//     written again;
-//   - a row with another billed value: a correction row with the reason,
-//     superseding it, pending.
-//
-// Failures reading shared data (Autotask contracts, the usages call) fail the
-// activity so Temporal retries it; one customer's own problem (tenant gone,
-// sub-partner unreadable, ledger refusal) is reported in its result only.
-func (u *Usage) CollectUsage(ctx context.Context, in UsageBatchInput) (UsageBatchResult, error) {
-	out := UsageBatchResult{Customers: make([]UsageCustomerResult, len(in.Customers))}
-	for i, c := range in.Customers {
-		out.Customers[i] = UsageCustomerResult{CompanyID: c.CompanyID, TenantID: c.TenantID}
-	}
-	if len(in.Customers) == 0 {
-		return out, nil
-	}
-	mappings, err := u.mappings(ctx)
-	if err != nil {
-		return out, err
-	}
-	services, err := u.contractServices(ctx, in)
-	if err != nil {
-		return out, err
-	}
-	// Only customers with a service to report into cost an Acronis read.
-	var wanted []int
-	for i, c := range in.Customers {
-		if len(services[c.CompanyID]) == 0 {
-			out.Customers[i].Problems = append(out.Customers[i].Problems, "no active contract service to report usage into")
-			continue
-		}
-		wanted = append(wanted, i)
-	}
-	samples, err := u.samples(ctx, in.Customers, wanted, &out)
-	if err != nil {
-		return out, err
-	}
-	for _, i := range wanted {
-		r := &out.Customers[i]
-		if r.Error != "" {
-			continue
-		}
-		c := in.Customers[i]
-		lines, problems := usage.Compute(usage.Input{Storage: in.Storage, Samples: samples[c.CompanyID], Mappings: mappings,
-			ContractServices: services[c.CompanyID]})
-		r.Problems = append(r.Problems, problems...)
-		for _, l := range lines {
-			if err := u.record(ctx, in, c.CompanyID, l, r); err != nil {
-				r.Error = err.Error()
-				break
-			}
-		}
-		activity.RecordHeartbeat(ctx, fmt.Sprintf("company %d", c.CompanyID))
-	}
-	return out, nil
-}
-
-// mappings reads the service mappings that point at an Autotask service.
-func (u *Usage) mappings(ctx context.Context) ([]usage.Mapping, error) {
-	ms, err := u.Store.ListServiceMappings(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read service mappings: %w", err)
-	}
-	out := make([]usage.Mapping, 0, len(ms))
-	for _, m := range ms {
-		if m.ServiceID == nil {
-			continue
-		}
-		measured := usage.UnitQuantity
-		if m.InfraID != "" || usage.IsStorageMetric(m.OfferingItem) {
-			measured = usage.UnitBytes
-		}
-		out = append(out, usage.Mapping{Item: m.OfferingItem, InfraID: m.InfraID, ServiceID: *m.ServiceID,
-			Conversion: usage.ConversionFor(m.RawUnit, m.BilledUnit, m.Divisor, m.Rounding, measured)})
-	}
-	return out, nil
-}
-
-// contractServices reads the batch's active Recurring Service contracts that
-// overlap the period and the units of their services in effect at the
-// effective date (clamped into each contract), a few batched queries for the
-// whole batch.
-func (u *Usage) contractServices(ctx context.Context, in UsageBatchInput) (map[int64][]usage.ContractService, error) {
-	c, err := u.Autotask(ctx)
-	if err != nil {
-		return nil, err
-	}
-	companies := make([]int64, 0, len(in.Customers))
-	for _, cu := range in.Customers {
-		companies = append(companies, cu.CompanyID)
-	}
-	type eligible struct {
-		id, company int64
-		payg        bool
-	}
-	byEff := map[time.Time][]eligible{}
-	for batch := range slices.Chunk(companies, idsPerQuery) {
-		contracts, err := autotask.QueryAll[autotask.Contract](ctx, c, autotask.NewQuery(
-			autotask.In("companyID", batch...), autotask.Eq("contractType", contractTypeRecurringService)))
-		if err != nil {
-			return nil, classify("read contracts for usage reporting", err)
-		}
-		for _, k := range contracts {
-			ec := toContract(k, nil, nil)
-			if !ec.Recurring || !ec.Active {
-				continue
-			}
-			eff, ok := clampToContract(in.EffectiveDate, in.Period, ec.Start, ec.End)
-			if !ok {
-				continue
-			}
-			byEff[eff] = append(byEff[eff], eligible{id: k.ID, company: int64(k.CompanyID), payg: ec.PAYG})
-		}
-	}
-	out := map[int64][]usage.ContractService{}
-	effs := make([]time.Time, 0, len(byEff))
-	for eff := range byEff {
-		effs = append(effs, eff)
-	}
-	slices.SortFunc(effs, func(a, b time.Time) int { return a.Compare(b) })
-	for _, eff := range effs {
-		list := byEff[eff]
-		ids := make([]int64, 0, len(list))
-		info := map[int64]eligible{}
-		for _, e := range list {
-			ids = append(ids, e.id)
-			info[e.id] = e
-		}
-		units, err := unitsAt(ctx, c, ids, eff)
-		if err != nil {
-			return nil, classify("read contract service units for usage reporting", err)
-		}
-		for _, cs := range units {
-			e := info[cs.ContractID]
-			cs.PAYG, cs.EffectiveDate = e.payg, eff
-			out[e.company] = append(out[e.company], cs)
-		}
-	}
-	return out, nil
-}
-
-// clampToContract moves the effective date into the contract's dates; false
-// when the contract does not overlap the period at all.
-func clampToContract(eff time.Time, p usage.Period, start, end time.Time) (time.Time, bool) {
-	s, e := autotask.Date(start).Time, autotask.Date(end).Time
-	if !start.IsZero() && !s.Before(p.End) {
-		return time.Time{}, false
-	}
-	if !end.IsZero() && e.Before(p.Start) {
-		return time.Time{}, false
-	}
-	if !start.IsZero() && eff.Before(s) {
-		eff = s
-	}
-	if !end.IsZero() && eff.After(e) {
-		eff = e
-	}
-	return eff, true
-}
-
-// unitsAt reads the units in effect at day of every service on the
-// contracts, keyed by contract service.
-func unitsAt(ctx context.Context, c *autotask.Client, contractIDs []int64, day time.Time) ([]usage.ContractService, error) {
-	var out []usage.ContractService
-	index := map[int64]int{}
-	d := autotask.Date(day)
-	for batch := range slices.Chunk(contractIDs, idsPerQuery) {
-		q := autotask.NewQuery(autotask.In("contractID", batch...), autotask.Lte("startDate", d), autotask.Gte("endDate", d))
-		err := autotask.QueryPages(ctx, c, q, func(page []autotask.ContractServiceUnit) error {
-			for _, r := range page {
-				id := int64(r.ContractServiceID)
-				if i, ok := index[id]; ok {
-					out[i].Units += int64(r.Units)
-					continue
-				}
-				index[id] = len(out)
-				out = append(out, usage.ContractService{ContractID: int64(r.ContractID), ContractServiceID: id,
-					ServiceID: int64(r.ServiceID), Units: int64(r.Units)})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// samples reads the usages of the wanted customers, grouped by company. A
-// mapped sub-partner stands for all customer tenants below it.
-func (u *Usage) samples(ctx context.Context, customers []UsageCustomer, wanted []int, out *UsageBatchResult) (map[int64][]usage.Sample, error) {
-	if len(wanted) == 0 {
-		return nil, nil
-	}
-	api, err := u.Acronis(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(wanted))
-	for _, i := range wanted {
-		ids = append(ids, customers[i].TenantID)
-	}
-	tenants, err := api.GetTenants(ctx, ids)
-	if err != nil {
-		return nil, classify("read mapped tenants", err)
-	}
-	byID := map[string]acronis.Tenant{}
-	for _, t := range tenants {
-		byID[t.ID] = t
-	}
-	owner := map[string]int64{} // customer tenant → company
-	var read []string
-	for _, i := range wanted {
-		c := customers[i]
-		t, ok := byID[c.TenantID]
-		switch {
-		case !ok:
-			out.Customers[i].Error = fmt.Sprintf("tenant %s is not in Acronis (deleted?)", c.TenantID)
-		case t.Kind == acronis.KindPartner:
-			subs, err := customersUnder(ctx, api, t.ID)
-			if err != nil {
-				out.Customers[i].Error = classify("list customers of sub-partner "+t.Name, err).Error()
-				continue
-			}
-			subs, err = u.notMappedElsewhere(ctx, subs, c.CompanyID)
-			if err != nil {
-				out.Customers[i].Error = err.Error()
-				continue
-			}
-			for _, s := range subs {
-				owner[s] = c.CompanyID
-				read = append(read, s)
-			}
-		default:
-			owner[t.ID] = c.CompanyID
-			read = append(read, t.ID)
-		}
-	}
-	res := map[int64][]usage.Sample{}
-	if len(read) == 0 {
-		return res, nil
-	}
-	// The client sends acronis.UsagesBatchSize tenants per request.
-	batches, err := api.GetUsages(ctx, read)
-	if err != nil {
-		return nil, classify("read usages", err)
-	}
-	for _, b := range batches {
-		company, ok := owner[b.Tenant]
-		if !ok {
-			continue
-		}
-		for _, us := range b.Usages {
-			s, err := usage.SampleFromAcronis(b.Tenant, us)
-			if err != nil {
-				for _, i := range wanted {
-					if customers[i].CompanyID == company {
-						out.Customers[i].Problems = append(out.Customers[i].Problems, err.Error())
-					}
-				}
-				continue
-			}
-			res[company] = append(res[company], s)
-		}
-	}
-	return res, nil
-}
-
-// notMappedElsewhere drops the customer tenants of a sub-partner that are
-// mapped to another company of their own: their usage is reported there,
-// and counting it in the sub-partner's aggregate too would bill it twice.
-func (u *Usage) notMappedElsewhere(ctx context.Context, tenants []string, companyID int64) ([]string, error) {
-	if len(tenants) == 0 {
-		return tenants, nil
-	}
-	ms, err := u.Store.ListCustomerMappings(ctx, store.CustomerMappingFilter{TenantIDs: tenants})
-	if err != nil {
-		return nil, fmt.Errorf("read mappings of sub-partner customers: %w", err)
-	}
-	own := map[string]bool{}
-	for _, m := range ms {
-		if m.CompanyID != companyID {
-			own[m.TenantID] = true
-		}
-	}
-	out := tenants[:0]
-	for _, t := range tenants {
-		if !own[t] {
-			out = append(out, t)
-		}
-	}
-	return out, nil
-}
-
-// customersUnder lists the live customer tenants in a sub-partner's subtree.
-func customersUnder(ctx context.Context, api UsageAcronis, partnerID string) ([]string, error) {
-	var out []string
-	_, err := api.EachTenant(ctx, acronis.TenantQuery{SubtreeRootID: partnerID, Limit: 500}, func(ts []acronis.Tenant) error {
-		for _, t := range ts {
-			if t.Kind == acronis.KindCustomer && t.ID != partnerID {
-				out = append(out, t.ID)
-			}
-		}
-		return nil
-	})
-	slices.Sort(out)
-	return out, err
-}
-
-// record applies CollectUsage's ledger rule to one line.
-func (u *Usage) record(ctx context.Context, in UsageBatchInput, companyID int64, l usage.Line, r *UsageCustomerResult) error {
-	csID := l.ContractService.ContractServiceID
-	samples, err := json.Marshal(l.Samples)
-	if err != nil {
-		return fmt.Errorf("encode samples of %s: %w", l.Metric, err)
-	}
-	if l.Samples == nil {
-		samples = []byte("[]")
-	}
-	rec := store.UsageRecord{ContractServiceID: csID, PeriodStart: in.Period.Start, PeriodEnd: in.Period.End, Metric: l.Metric,
-		RawValue: l.Raw, RawUnit: l.RawUnit, BilledValue: strconv.FormatInt(l.Billed, 10), BilledUnit: l.BilledUnit,
-		Rounding: l.Rounding, Samples: samples}
-	cur, found, err := u.currentRow(ctx, rec)
-	if err != nil {
-		return err
-	}
-	var saved store.UsageRecord
-	switch {
-	case !found && l.Billed == 0 && l.ContractService.Units == 0:
-		r.Skipped++
-		return nil
-	case !found:
-		saved, err = u.Store.RecordUsage(ctx, rec)
-		if errors.Is(err, store.ErrConflict) { // recorded meanwhile with other values
-			if cur, _, err = u.currentRow(ctx, rec); err != nil {
-				return err
-			}
-			saved, err = u.Store.CorrectUsage(ctx, rec, correctionReason(cur, l, in))
-		}
-		if err != nil {
-			return fmt.Errorf("record %s of contract service %d: %w", l.Metric, csID, err)
-		}
-		r.Recorded++
-	case cur.BilledUnit == l.BilledUnit && usage.SameDecimal(cur.BilledValue, rec.BilledValue):
-		saved = cur
-		r.Unchanged++
-	default:
-		saved, err = u.Store.CorrectUsage(ctx, rec, correctionReason(cur, l, in))
-		if err != nil {
-			return fmt.Errorf("correct %s of contract service %d: %w", l.Metric, csID, err)
-		}
-		r.Corrected++
-	}
-	if saved.State == store.UsagePending && saved.AdjustmentID == nil {
-		r.Pending = append(r.Pending, PendingUsage{LedgerID: saved.ID, CompanyID: companyID, ContractID: l.ContractService.ContractID,
-			ContractServiceID: csID, ServiceID: l.ContractService.ServiceID, Metric: l.Metric, Billed: l.Billed, BilledUnit: l.BilledUnit,
-			EffectiveDate: l.ContractService.EffectiveDate})
-	}
-	return nil
-}
-
-// currentRow finds the ledger's current (not superseded) row of rec's key.
-func (u *Usage) currentRow(ctx context.Context, rec store.UsageRecord) (store.UsageRecord, bool, error) {
-	id := rec.ContractServiceID
-	rows, err := u.Store.ListUsage(ctx, store.UsageFilter{ContractServiceID: &id, Metric: rec.Metric, From: rec.PeriodStart, To: rec.PeriodEnd})
-	if err != nil {
-		return store.UsageRecord{}, false, fmt.Errorf("read ledger of contract service %d: %w", id, err)
-	}
-	for _, row := range rows {
-		if row.State != store.UsageSuperseded && row.PeriodStart.Equal(rec.PeriodStart) && row.PeriodEnd.Equal(rec.PeriodEnd) {
-			return row, true, nil
-		}
-	}
-	return store.UsageRecord{}, false, nil
-}
-
-func correctionReason(cur store.UsageRecord, l usage.Line, in UsageBatchInput) string {
-	return fmt.Sprintf("usage of %s for %s changed from %s %s to %d %s (raw %s %s, observed %s)", l.Metric, in.Period,
-		cur.BilledValue, cur.BilledUnit, l.Billed, l.BilledUnit, l.Raw, l.RawUnit, in.ObservedAt.UTC().Format(time.RFC3339))
-}
-
-// ReportUsage writes pending ledger rows to Autotask as
-// ContractServiceAdjustments. A retry never creates a second adjustment:
-//
-//  1. a row that is no longer pending (marked reported by an earlier attempt,
-//     or superseded by a correction) is not written;
-//  2. an adjustment id an earlier attempt heartbeated for the row is marked
-//     reported without writing;
-//  3. otherwise the units in effect at the row's effective date are read
-//     from ContractServiceUnits and unitChange = billed − those units
-//     (usage.Delta). Zero means Autotask already shows the billed value (an
-//     earlier attempt wrote it and its answer was lost, or nothing changed):
-//     nothing is written and the row stays pending (outcome in-effect);
-//  4. after a create the adjustment id is heartbeated at once, then the row
-//     is marked reported with it.
-//
-// This is safe because each contract service has one writer: the usage
-// report workflow, whose batches are disjoint by company, is the only code
-// that adjusts pay-as-you-go and overage services.
-func (u *Usage) ReportUsage(ctx context.Context, in UsageWriteInput) (UsageWriteResult, error) {
-	out := UsageWriteResult{Rows: make([]UsageWriteOutcome, len(in.Rows))}
-	if len(in.Rows) == 0 {
-		return out, nil
-	}
-	done := map[int64]int64{} // ledger id → adjustment id, carried across attempts
-	if activity.HasHeartbeatDetails(ctx) {
-		if err := activity.GetHeartbeatDetails(ctx, &done); err != nil {
-			done = map[int64]int64{}
-		}
-	}
-	c, err := u.Autotask(ctx)
-	if err != nil {
-		return out, err
-	}
-	levels, err := u.levels(ctx, c, in.Rows)
-	if err != nil {
-		return out, err
-	}
-	for i, row := range in.Rows {
-		res := &out.Rows[i]
-		res.LedgerID, res.CompanyID = row.LedgerID, row.CompanyID
-		cur, err := u.Store.GetUsage(ctx, row.LedgerID)
-		if err != nil {
-			res.Outcome, res.Error = UsageFailed, fmt.Sprintf("read ledger row %d: %v", row.LedgerID, err)
-			continue
-		}
-		switch {
-		case cur.AdjustmentID != nil:
-			res.Outcome, res.AdjustmentID = UsageAlreadyReported, *cur.AdjustmentID
-			continue
-		case cur.State == store.UsageSuperseded:
-			res.Outcome = UsageSuperseded
-			continue
-		}
-		if adj, ok := done[row.LedgerID]; ok {
-			if _, err := u.Store.MarkReported(ctx, row.LedgerID, adj); err != nil {
-				return out, fmt.Errorf("mark usage %d reported as adjustment %d: %w", row.LedgerID, adj, err)
-			}
-			res.Outcome, res.AdjustmentID = UsageWritten, adj
-			continue
-		}
-		before := levels[levelKey{row.ContractServiceID, row.EffectiveDate.Unix()}]
-		delta, err := usage.Delta(row.Billed, before)
-		if err != nil {
-			res.Outcome, res.Error = UsageFailed, err.Error()
-			continue
-		}
-		if delta == 0 {
-			res.Outcome = UsageInEffect
-			continue
-		}
-		adj, err := c.CreateContractServiceAdjustment(ctx, autotask.ContractServiceAdjustment{ContractID: int(row.ContractID),
-			ServiceID: int(row.ServiceID), UnitChange: delta, EffectiveDate: autotask.Date(row.EffectiveDate)})
-		if err != nil {
-			cerr := classify(fmt.Sprintf("adjust contract service %d by %d", row.ContractServiceID, delta), err)
-			if _, ok := throttled(err); ok {
-				return out, cerr // retry the whole activity later; written rows are safe (rule 1–3)
-			}
-			res.Outcome, res.Error = UsageFailed, cerr.Error()
-			continue
-		}
-		done[row.LedgerID] = adj
-		activity.RecordHeartbeat(ctx, done)
-		levels[levelKey{row.ContractServiceID, row.EffectiveDate.Unix()}] = row.Billed
-		if _, err := u.Store.MarkReported(ctx, row.LedgerID, adj); err != nil {
-			return out, fmt.Errorf("mark usage %d reported as adjustment %d: %w", row.LedgerID, adj, err)
-		}
-		res.Outcome, res.UnitChange, res.AdjustmentID = UsageWritten, delta, adj
-		u.audit(ctx, row, before, delta, adj)
-	}
-	return out, nil
-}
-
-type levelKey struct {
-	contractService int64
-	effective       int64
-}
-
-// levels reads the units in effect at each row's effective date.
-func (u *Usage) levels(ctx context.Context, c *autotask.Client, rows []PendingUsage) (map[levelKey]int64, error) {
-	byEff := map[time.Time][]int64{}
-	for _, r := range rows {
-		if !slices.Contains(byEff[r.EffectiveDate], r.ContractID) {
-			byEff[r.EffectiveDate] = append(byEff[r.EffectiveDate], r.ContractID)
-		}
-	}
-	out := map[levelKey]int64{}
-	for eff, ids := range byEff {
-		slices.Sort(ids)
-		units, err := unitsAt(ctx, c, ids, eff)
-		if err != nil {
-			return nil, classify("read contract service units before reporting usage", err)
-		}
-		for _, cs := range units {
-			out[levelKey{cs.ContractServiceID, eff.Unix()}] = cs.Units
-		}
-	}
-	return out, nil
-}
-
-// audit records one usage write. Best effort: the write happened and the
-// ledger holds it; failing now would only repeat work.
-func (u *Usage) audit(ctx context.Context, row PendingUsage, before int64, delta int, adj int64) {
-	e := store.AuditEntry{Actor: "usage-report", Kind: auditUsageAdjust, System: "autotask", CompanyID: &row.CompanyID, ContractID: &row.ContractID,
-		Target: fmt.Sprintf("contract-service:%d", row.ContractServiceID),
-		Reason: fmt.Sprintf("%s usage: %d %s from %s (ledger row %d, adjustment %d, unit change %+d)", row.Metric, row.Billed, row.BilledUnit,
-			row.EffectiveDate.Format("2006-01-02"), row.LedgerID, adj, delta),
-		Before: mustJSON(map[string]any{"units": before}), After: mustJSON(map[string]any{"units": row.Billed, "adjustmentId": adj})}
-	if err := u.Store.AppendAudit(ctx, e); err != nil {
-		activity.GetLogger(ctx).Error("audit log write failed", "kind", auditUsageAdjust, "error", err)
-	}
-}
-
-// RecordUsageRun audits a finished run so operators see each report in the audit log.
-func (u *Usage) RecordUsageRun(ctx context.Context, s UsageRunSummary) error {
-	e := store.AuditEntry{Actor: "usage-report", Kind: auditUsageRun, System: "admin", Target: "usage-report",
-		Reason: fmt.Sprintf("usage for %s: %d customers, %d written, %d failed", s.Period, s.Customers, s.Written, len(s.Failed)),
-		After:  mustJSON(s)}
-	if err := u.Store.AppendAudit(ctx, e); err != nil {
-		return fmt.Errorf("record usage run for %s: %w", s.Period, err)
-	}
-	return nil
 }

@@ -71,6 +71,7 @@ type usageHarness struct {
 	db    *store.Store
 	marks *failingMarks
 	acts  *Usage
+	acc   *acronis.Client
 }
 
 func newUsageHarness(t *testing.T) *usageHarness {
@@ -100,7 +101,7 @@ func newUsageHarness(t *testing.T) *usageHarness {
 	}
 	db := testenv.MustOpenDB(t)
 	marks := &failingMarks{Store: db}
-	h := &usageHarness{t: t, clock: clk, ac: ac, at: at, db: db, marks: marks}
+	h := &usageHarness{t: t, clock: clk, ac: ac, at: at, db: db, marks: marks, acc: acc}
 	h.acts = &Usage{
 		Acronis:  func(context.Context) (UsageAcronis, error) { return acc, nil },
 		Autotask: func(context.Context) (*autotask.Client, error) { return atc, nil },
@@ -139,7 +140,7 @@ func (h *usageHarness) run(s usage.Setting, customers ...UsageCustomer) (UsageCu
 	now := h.clock.Now()
 	p, _ := usage.PeriodFor(s, now)
 	in := UsageBatchInput{Period: p, EffectiveDate: usage.EffectiveDate(s, p, now), Storage: []settings.StorageReport{settings.StorageClass2Billed},
-		Customers: customers, ObservedAt: now}
+		Customers: customers, ObservedAt: now, Estimate: s.Period == settings.PeriodCurrentMonth}
 	collected := h.collect(in)
 	var rows []PendingUsage
 	for _, c := range collected.Customers {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +20,7 @@ import (
 // store; *store.Store satisfies it.
 type AlertStore interface {
 	ListAlertMappings(ctx context.Context) ([]store.AlertMapping, error)
-	UpsertAlertMapping(ctx context.Context, m store.AlertMapping, actor store.Actor) (store.AlertMapping, error)
+	ReplaceAlertMappings(ctx context.Context, maps []store.AlertMapping, actor store.Actor) ([]store.AlertMapping, error)
 	QueryAlertTickets(ctx context.Context, q store.AlertTicketQuery) ([]store.AlertTicket, error)
 }
 
@@ -163,26 +164,42 @@ func (s *Server) putAlertMappings(c echo.Context) error {
 	if bad := validateAlertMappings(in.Mappings, fields); len(bad) > 0 {
 		return invalid("the alert mappings are invalid; nothing was saved", bad...)
 	}
-	actor := actorFrom(c, "alert mappings changed through the API")
-	for _, m := range in.Mappings {
-		if _, err := st.UpsertAlertMapping(ctx, store.AlertMapping{AlertType: m.AlertType, CreateTicket: m.CreateTicket,
-			Priority: m.Priority, Status: m.Status, QueueID: m.QueueID, IssueType: m.IssueType, SubIssueType: m.SubIssueType,
-			TicketType: m.TicketType}, actor); err != nil {
-			return err
-		}
+	rows := make([]store.AlertMapping, len(in.Mappings))
+	for i, m := range in.Mappings {
+		rows[i] = store.AlertMapping{AlertType: strings.TrimSpace(m.AlertType), CreateTicket: m.CreateTicket, Priority: m.Priority,
+			Status: m.Status, QueueID: m.QueueID, IssueType: m.IssueType, SubIssueType: m.SubIssueType, TicketType: m.TicketType}
+	}
+	if _, err := st.ReplaceAlertMappings(ctx, rows, actorFrom(c, "alert mappings changed through the API")); err != nil {
+		return err
 	}
 	return s.getAlertMappings(c)
 }
 
+// Limits of an alert mapping document. Acronis alert types are short
+// identifiers (e.g. "BackupFailed"); the bound keeps the key well inside a
+// PostgreSQL index row and error messages short.
+const (
+	maxAlertType     = 200
+	maxAlertMappings = 1000
+)
+
 // validateAlertMappings names every bad field of every mapping.
 func validateAlertMappings(in []AlertMappingInput, fields []autotask.FieldInfo) []settings.FieldError {
+	if len(in) > maxAlertMappings {
+		return []settings.FieldError{{Field: "mappings", Message: fmt.Sprintf("must list at most %d mappings", maxAlertMappings)}}
+	}
 	var bad []settings.FieldError
 	seen := map[string]int{}
 	for i, m := range in {
+		m.AlertType = strings.TrimSpace(m.AlertType)
 		at := func(f string) string { return fmt.Sprintf("mappings[%d].%s", i, f) }
 		switch {
 		case strings.TrimSpace(m.AlertType) == "":
 			bad = append(bad, settings.FieldError{Field: at("alertType"), Message: "is required"})
+		case len(m.AlertType) > maxAlertType:
+			bad = append(bad, settings.FieldError{Field: at("alertType"), Message: fmt.Sprintf("must be at most %d bytes", maxAlertType)})
+		case strings.ContainsFunc(m.AlertType, unicode.IsControl):
+			bad = append(bad, settings.FieldError{Field: at("alertType"), Message: "must not contain control characters"})
 		case seen[m.AlertType] > 0:
 			bad = append(bad, settings.FieldError{Field: at("alertType"), Message: fmt.Sprintf("is listed twice (also mappings[%d])", seen[m.AlertType]-1)})
 		default:

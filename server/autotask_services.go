@@ -96,7 +96,7 @@ func (s *Server) getAutotaskServices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	query := autotask.NewQuery(autotask.Eq("isActive", true), autotask.Gt("id", after)).Limit(size + 1)
+	query := autotask.NewQuery(autotask.Eq("isActive", true), autotask.Gt("id", after)).Limit(min(size+1, autotask.MaxPageSize))
 	if name != "" {
 		query = query.Where(autotask.Contains("name", name))
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -90,6 +91,8 @@ func (s *Server) putAutotaskConnection(c echo.Context) error {
 	if secret == "" {
 		bad = append(bad, settings.FieldError{Field: "secret", Message: "is required"})
 	}
+	bad = append(bad, credentialProblems("secret", secret, []publicField{
+		{"username", in.Username, maxCredentialText}, {"integrationCode", in.IntegrationCode, maxCredentialText}, {"baseUrl", in.BaseURL, maxCredentialURL}})...)
 	if len(bad) > 0 {
 		return invalid("the Autotask connection is invalid; nothing was saved", bad...)
 	}
@@ -133,6 +136,8 @@ func (s *Server) putAcronisConnection(c echo.Context) error {
 	if secret == "" {
 		bad = append(bad, settings.FieldError{Field: "clientSecret", Message: "is required"})
 	}
+	bad = append(bad, credentialProblems("clientSecret", secret, []publicField{
+		{"baseUrl", in.BaseURL, maxCredentialURL}, {"clientId", in.ClientID, maxCredentialText}})...)
 	if len(bad) > 0 {
 		return invalid("the Acronis connection is invalid; nothing was saved", bad...)
 	}
@@ -145,6 +150,40 @@ func (s *Server) putAcronisConnection(c echo.Context) error {
 		return err
 	}
 	return s.getAcronisConnection(c)
+}
+
+// Limits of connection values: far above any real user name, code, URL or
+// secret, and far below what would bloat the credentials row or a log line.
+const (
+	maxCredentialText   = 256
+	maxCredentialURL    = 2048
+	maxCredentialSecret = 1024
+)
+
+// publicField is a connection value stored in clear, with its length limit.
+type publicField struct {
+	name, value string
+	max         int
+}
+
+// credentialProblems checks the rules the store enforces on a credential, so
+// each is a 400 naming its field before anything is written: bounded
+// lengths, and a secret that appears in no public field (those are stored
+// and shown in clear).
+func credentialProblems(secretField, secret string, public []publicField) []settings.FieldError {
+	var bad []settings.FieldError
+	if len(secret) > maxCredentialSecret {
+		bad = append(bad, settings.FieldError{Field: secretField, Message: fmt.Sprintf("must be at most %d bytes", maxCredentialSecret)})
+	}
+	for _, f := range public {
+		switch {
+		case len(f.value) > f.max:
+			bad = append(bad, settings.FieldError{Field: f.name, Message: fmt.Sprintf("must be at most %d bytes", f.max)})
+		case secret != "" && strings.Contains(f.value, secret):
+			bad = append(bad, settings.FieldError{Field: secretField, Message: "must not appear in " + f.name + ", which is stored and shown in clear"})
+		}
+	}
+	return bad
 }
 
 // keepSecret returns the new secret, or the stored one when the caller omitted

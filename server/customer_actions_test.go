@@ -26,9 +26,14 @@ import (
 // withTemporal runs a real Temporal dev server and an in-process worker with
 // the customer workflow and its activities built as the binary builds them,
 // against the harness's sandboxes and database.
-func withTemporal(t *testing.T) *apiHarness {
+func withTemporal(t testing.TB) *apiHarness {
 	t.Helper()
-	h := newAPIHarness(t, nil)
+	return withTemporalOn(t, newAPIHarness(t, nil))
+}
+
+// withTemporalOn starts a Temporal dev server and the customer workers for h.
+func withTemporalOn(t testing.TB, h *apiHarness) *apiHarness {
+	t.Helper()
 	quiet := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	dev := testenv.StartTemporal(t, client.Options{Logger: quiet}, workflows.SearchAttributes())
 	c := dev.Client()

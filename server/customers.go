@@ -7,18 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
-	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
-	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
@@ -30,33 +28,6 @@ type CustomerWorkflows interface {
 	Update(ctx context.Context, companyID int64, updateName string, arg any) (workflows.ActionResult, error)
 	Status(ctx context.Context, companyID int64) (workflows.CustomerStatus, error)
 	SyncNow(ctx context.Context) error
-}
-
-// CustomerList is one page of Autotask companies with their mappings (SPEC F4).
-type CustomerList struct {
-	Items    []CustomerListItem `json:"items"`
-	Page     int                `json:"page"`
-	PageSize int                `json:"pageSize"`
-	// HasMore says whether a next page exists.
-	HasMore bool `json:"hasMore"`
-}
-
-// CustomerListItem is an active Autotask company and, when mapped, its tenant.
-type CustomerListItem struct {
-	CompanyID   int64            `json:"companyId"`
-	CompanyName string           `json:"companyName"`
-	CompanyType string           `json:"companyType,omitempty"`
-	Mapping     *CustomerMapping `json:"mapping,omitempty"`
-}
-
-// CustomerMapping is a company's tenant and the last state its workflow recorded.
-type CustomerMapping struct {
-	TenantID  string    `json:"tenantId"`
-	How       string    `json:"how"`
-	State     string    `json:"state"`
-	LastError string    `json:"lastError,omitempty"`
-	MappedAt  time.Time `json:"mappedAt"`
-	MappedBy  string    `json:"mappedBy"`
 }
 
 // MappingRequest is the body of PUT /api/v1/customers/{companyID}/mapping:
@@ -134,136 +105,6 @@ type DeprovisioningProgress struct {
 // updateTimeout bounds how long an admin action waits for the workflow's answer.
 const updateTimeout = time.Minute
 
-// Filters of the customers list.
-const (
-	filterAll      = "all"
-	filterMapped   = "mapped"
-	filterUnmapped = "unmapped"
-)
-
-func (s *Server) listCustomers(c echo.Context) error {
-	q := queryParams{c: c}
-	mapped := c.QueryParam("mapped")
-	if mapped == "" {
-		mapped = filterAll
-	}
-	if mapped != filterAll && mapped != filterMapped && mapped != filterUnmapped {
-		q.fail("mapped", "must be all, mapped or unmapped")
-	}
-	text := q.text("q")
-	page := int(q.int("page", 1, 1, 100000))
-	size := int(q.int("pageSize", 50, 1, autotask.MaxPageSize))
-	typ := strings.TrimSpace(c.QueryParam("type"))
-	ctx := c.Request().Context()
-	at, err := s.autotaskClient(ctx)
-	if err != nil {
-		if bad := q.err(); bad != nil {
-			return bad // the caller's mistakes first: they need no vendor
-		}
-		return err
-	}
-	fields, err := at.Fields(ctx, "Companies")
-	if err != nil {
-		return fmt.Errorf("read the company types of Autotask: %w", err)
-	}
-	typeCode := -1
-	if typ != "" {
-		if n, err := strconv.Atoi(typ); err == nil && n >= 0 {
-			typeCode = n
-		} else if n, err := autotask.PicklistCode(fields, "companyType", typ); err == nil {
-			typeCode = n
-		} else {
-			q.fail("type", fmt.Sprintf("%q is not an Autotask company type (give its label, e.g. Customer, or its code)", typ))
-		}
-	}
-	if err := q.err(); err != nil {
-		return err
-	}
-	st, err := s.mappings()
-	if err != nil {
-		return err
-	}
-
-	query := autotask.NewQuery(autotask.Eq("isActive", true))
-	if typeCode >= 0 {
-		query = query.Where(autotask.Eq("companyType", typeCode))
-	}
-	if text != "" {
-		query = query.Where(autotask.Contains("companyName", text))
-	}
-	if mapped == filterMapped {
-		all, err := st.ListCustomerMappings(ctx, store.CustomerMappingFilter{})
-		if err != nil {
-			return fmt.Errorf("list customer mappings: %w", err)
-		}
-		if len(all) == 0 {
-			return c.JSON(http.StatusOK, CustomerList{Items: []CustomerListItem{}, Page: page, PageSize: size})
-		}
-		if len(all) <= autotask.MaxPageSize {
-			ids := make([]int64, len(all))
-			for i, m := range all {
-				ids[i] = m.CompanyID
-			}
-			query = query.Where(autotask.In("id", ids...))
-		}
-	}
-	types := picklistLabels(fields, "companyType")
-	out := CustomerList{Items: []CustomerListItem{}, Page: page, PageSize: size}
-	skip := (page - 1) * size
-	// Autotask pages in id order; the mapping filter applies per page in
-	// memory, so paging continues until this page (and one more item) is full.
-	err = autotask.QueryPages(ctx, at, query.Limit(autotask.MaxPageSize), func(companies []autotask.Company) error {
-		ids := make([]int64, len(companies))
-		for i, co := range companies {
-			ids[i] = co.ID
-		}
-		ms, err := st.ListCustomerMappings(ctx, store.CustomerMappingFilter{CompanyIDs: ids})
-		if err != nil {
-			return fmt.Errorf("list customer mappings: %w", err)
-		}
-		byCompany := make(map[int64]store.CustomerMapping, len(ms))
-		for _, m := range ms {
-			byCompany[m.CompanyID] = m
-		}
-		for _, co := range companies {
-			m, ok := byCompany[co.ID]
-			if (mapped == filterMapped && !ok) || (mapped == filterUnmapped && ok) {
-				continue
-			}
-			if skip > 0 {
-				skip--
-				continue
-			}
-			if len(out.Items) == size {
-				out.HasMore = true
-				return errStopPaging
-			}
-			item := CustomerListItem{CompanyID: co.ID, CompanyName: co.CompanyName, CompanyType: types[co.CompanyType]}
-			if ok {
-				item.Mapping = &CustomerMapping{TenantID: m.TenantID, How: m.How, State: m.State, LastError: m.LastError, MappedAt: m.MappedAt, MappedBy: m.MappedBy}
-			}
-			out.Items = append(out.Items, item)
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStopPaging) {
-		return fmt.Errorf("list Autotask companies: %w", err)
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-// picklistLabels maps a picklist's codes to labels.
-func picklistLabels(fields []autotask.FieldInfo, field string) map[int]string {
-	values, _ := autotask.Picklist(fields, field)
-	out := make(map[int]string, len(values))
-	for _, v := range values {
-		if n, err := v.Int(); err == nil {
-			out[n] = v.Label
-		}
-	}
-	return out
-}
-
 func (s *Server) getCustomer(c echo.Context) error {
 	id, err := companyParam(c)
 	if err != nil {
@@ -324,6 +165,12 @@ func (s *Server) putCustomerMapping(c echo.Context) error {
 			settings.FieldError{Field: "tenantId", Message: "give exactly one of tenantId or new: true"},
 			settings.FieldError{Field: "new", Message: "give exactly one of tenantId or new: true"})
 	}
+	if in.TenantID != "" && !isUUID(in.TenantID) {
+		// Checked here so a malformed id never reaches the workflow, its
+		// activities' inputs and errors, or the audit log.
+		return invalid("the tenant id is not an Acronis tenant id", settings.FieldError{Field: "tenantId",
+			Message: "must be an Acronis tenant id, a UUID such as 0fcd4a69-8a40-4de8-b711-d9c83dc000f7"})
+	}
 	return s.customerUpdate(c, id, workflows.UpdateMap, workflows.MapRequest{TenantID: in.TenantID, New: in.New, Actor: actorOf(c), PlanID: strings.TrimSpace(in.PlanID)})
 }
 
@@ -338,7 +185,10 @@ func (s *Server) customerAction(update string) echo.HandlerFunc {
 		if err := decodeOptional(c, &in); err != nil {
 			return err
 		}
-		return s.customerUpdate(c, id, update, workflows.ActionRequest{Actor: actorOf(c), Reason: strings.TrimSpace(in.Reason)})
+		if in.Reason = strings.TrimSpace(in.Reason); utf8.RuneCountInString(in.Reason) > maxReason {
+			return invalid("the reason is too long", settings.FieldError{Field: "reason", Message: fmt.Sprintf("must be at most %d characters", maxReason)})
+		}
+		return s.customerUpdate(c, id, update, workflows.ActionRequest{Actor: actorOf(c), Reason: in.Reason})
 	}
 }
 
@@ -421,15 +271,40 @@ func (s *Server) syncCustomer(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, Accepted{Message: fmt.Sprintf("company %d will be re-read from Autotask and its quotas re-applied", id)})
 }
 
+// maxReason bounds the reason of an admin action; it is kept in the audit
+// log and the workflow's history.
+const maxReason = 1000
+
+// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form,
+// the form of every Acronis tenant id.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // decodeOptional decodes a body when one was sent; actions work without.
 func decodeOptional(c echo.Context, v any) error {
 	r := c.Request()
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	raw, err := readBody(r)
 	if err != nil {
-		return invalid("the request body could not be read", settings.FieldError{Field: "body", Message: err.Error()})
+		return err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
@@ -62,6 +63,29 @@ var errorTable = []struct {
 	{store.ErrInvalid, http.StatusBadRequest, "invalid-value", "a value was rejected by a database rule"},
 }
 
+// columnFields names the request fields stored in the database columns whose
+// rules can refuse a value. Validation checks every such rule first; this is
+// the safety net that still attributes a refusal that slips through.
+var columnFields = map[string]string{
+	"alert_type": "alertType", "alert_mappings_pkey": "alertType", "alert_mappings_alert_type_check": "alertType",
+	"autotask_service_name": "serviceName", "billed_unit": "billedUnit", "divisor": "divisor", "rounding": "rounding",
+	"offering_item": "offeringItem", "infra_id": "infraId", "autotask_service_id": "serviceId",
+	"tenant_id": "tenantId", "company_id": "companyID", "document": "settings", "public": "body", "reason": "reason",
+}
+
+// fieldOfColumn is the request field of a column or constraint, "body" when unknown.
+func fieldOfColumn(column string) string {
+	if f, ok := columnFields[column]; ok {
+		return f
+	}
+	for col, f := range columnFields { // constraint names start with their table and column
+		if strings.Contains(column, "_"+col+"_") {
+			return f
+		}
+	}
+	return "body"
+}
+
 // problemFor turns any error a handler returns into a Problem.
 func problemFor(err error) *Problem {
 	var p *Problem
@@ -88,7 +112,11 @@ func problemFor(err error) *Problem {
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.target) {
-			return newProblem(row.status, row.kind, row.detail)
+			p := newProblem(row.status, row.kind, row.detail)
+			if row.target == store.ErrInvalid {
+				p.Errors = []settings.FieldError{{Field: fieldOfColumn(store.InvalidColumn(err)), Message: "was rejected by a database rule"}}
+			}
+			return p
 		}
 	}
 	return newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; the request id identifies it in the logs")

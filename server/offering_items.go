@@ -11,7 +11,9 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+	"github.com/acronis-autotask/acronis-autotask/internal/servicemap"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/internal/usage"
 )
 
 // OfferingItems is the partner's catalogue as the service-mapping screen
@@ -20,6 +22,9 @@ type OfferingItems struct {
 	Standard []OfferingItem `json:"standard"`
 	Advanced []OfferingItem `json:"advanced"`
 	Storage  []OfferingItem `json:"storage"`
+	// StorageMetrics are the storage reporting metrics of each storage
+	// (quota/overage/total, class 1, class 2), mapped like offering items.
+	StorageMetrics []OfferingItem `json:"storageMetrics"`
 }
 
 // OfferingItem is one item customers can get, with its current mapping (nil
@@ -37,16 +42,6 @@ type OfferingItem struct {
 	Mapping              *ServiceMapping `json:"mapping,omitempty"`
 }
 
-// catalogItem is an offering item with what validation and display need.
-type catalogItem struct {
-	entitlement.Item
-	usageName, unit, storageName string
-}
-
-func (i catalogItem) key() string { return mappingKey(i.Name, i.InfraID) }
-
-func mappingKey(name, infraID string) string { return name + "@" + infraID }
-
 func (s *Server) getOfferingItems(c echo.Context) error {
 	ctx := c.Request().Context()
 	items, err := s.catalog(ctx)
@@ -63,20 +58,22 @@ func (s *Server) getOfferingItems(c echo.Context) error {
 	}
 	byKey := make(map[string]store.ServiceMapping, len(saved))
 	for _, m := range saved {
-		byKey[mappingKey(m.OfferingItem, m.InfraID)] = m
+		byKey[servicemap.Key(m.OfferingItem, m.InfraID)] = m
 	}
-	out := OfferingItems{Standard: []OfferingItem{}, Advanced: []OfferingItem{}, Storage: []OfferingItem{}}
-	for _, it := range items {
+	out := OfferingItems{Standard: []OfferingItem{}, Advanced: []OfferingItem{}, Storage: []OfferingItem{}, StorageMetrics: []OfferingItem{}}
+	for _, it := range append(items, servicemap.StorageMetricItems(items)...) {
 		v := OfferingItem{Name: it.Name, ApplicationID: it.ApplicationID, Group: string(it.Group), InfraID: it.InfraID,
-			StorageName: it.storageName, MeasurementUnit: it.unit, SuggestedServiceName: suggestedServiceName(it)}
-		if m, ok := byKey[it.key()]; ok {
+			StorageName: it.StorageName, MeasurementUnit: it.Unit, SuggestedServiceName: suggestedServiceName(it)}
+		if m, ok := byKey[it.Key()]; ok {
 			view := serviceMappingView(m, it)
 			v.Mapping = &view
 		}
-		switch it.Group {
-		case entitlement.GroupAdvanced:
+		switch {
+		case usage.IsStorageMetric(it.Name):
+			out.StorageMetrics = append(out.StorageMetrics, v)
+		case it.Group == entitlement.GroupAdvanced:
 			out.Advanced = append(out.Advanced, v)
-		case entitlement.GroupStorage:
+		case it.Group == entitlement.GroupStorage:
 			out.Storage = append(out.Storage, v)
 		default:
 			out.Standard = append(out.Standard, v)
@@ -87,7 +84,7 @@ func (s *Server) getOfferingItems(c echo.Context) error {
 
 // catalog lists the offering items the partner may give customers, discovered
 // from Acronis (never hard-coded), in Acronis' order.
-func (s *Server) catalog(ctx context.Context) ([]catalogItem, error) {
+func (s *Server) catalog(ctx context.Context) ([]servicemap.Item, error) {
 	ac, err := s.acronisClient(ctx)
 	if err != nil {
 		return nil, err
@@ -98,9 +95,9 @@ func (s *Server) catalog(ctx context.Context) ([]catalogItem, error) {
 	}
 	grouped := activities.CatalogFromOfferingItems(raw)
 	names := storageNames(ctx, ac, raw)
-	out := make([]catalogItem, len(raw))
+	out := make([]servicemap.Item, len(raw))
 	for i, it := range raw {
-		out[i] = catalogItem{Item: grouped[i], usageName: it.UsageName, unit: it.MeasurementUnit, storageName: names[it.InfraID]}
+		out[i] = servicemap.Item{Item: grouped[i], UsageName: it.UsageName, Unit: it.MeasurementUnit, StorageName: names[it.InfraID]}
 	}
 	return out, nil
 }
@@ -160,8 +157,8 @@ var workloadLabels = map[string]string{
 
 // suggestedServiceName is the default Autotask service name of an item, e.g.
 // "Acronis Cyber Protect - Workstations"; storage items name their storage.
-func suggestedServiceName(it catalogItem) string {
-	usage := it.usageName
+func suggestedServiceName(it servicemap.Item) string {
+	usage := it.UsageName
 	if usage == "" {
 		usage = it.Name
 		for _, p := range []string{"pw_base_", "pw_pack_", "pck_", "p_"} {
@@ -175,8 +172,8 @@ func suggestedServiceName(it catalogItem) string {
 			label = strings.ToUpper(label[:1]) + label[1:]
 		}
 	}
-	if it.Group == entitlement.GroupStorage && it.storageName != "" {
-		label += " - " + it.storageName
+	if it.Group == entitlement.GroupStorage && it.StorageName != "" {
+		label += " - " + it.StorageName
 	}
 	return "Acronis Cyber Protect - " + label
 }

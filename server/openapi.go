@@ -97,6 +97,14 @@ func buildOpenAPI(routes []route, version string) (*openapi3.T, error) {
 			op.Responses.Set(strconv.Itoa(st), problemResponse(st))
 		}
 		doc.AddOperation(openAPIPath(r.path), r.method, op)
+		if r.preflight {
+			pre := openapi3.NewOperation()
+			pre.Summary, pre.Tags = "CORS preflight of "+r.method+" for allowed browser origins (CODEC_CORS_ORIGINS)", []string{r.tag}
+			pre.OperationID = operationID(http.MethodOptions, r.path)
+			pre.Security = &openapi3.SecurityRequirements{}
+			pre.AddResponse(http.StatusNoContent, openapi3.NewResponse().WithDescription(http.StatusText(http.StatusNoContent)))
+			doc.AddOperation(openAPIPath(r.path), http.MethodOptions, pre)
+		}
 	}
 	return doc, nil
 }

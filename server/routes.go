@@ -37,6 +37,11 @@ type route struct {
 	errors []int
 	// query documents the query parameters: name → description.
 	query []queryParam
+	// preflight also routes the browser's CORS preflight (OPTIONS) to handler,
+	// for endpoints a web page on another origin calls (the Temporal UI calls
+	// the codec). Without it Echo answers OPTIONS itself, with no CORS headers,
+	// and the browser refuses the real request.
+	preflight bool
 }
 
 // queryParam is one documented query parameter (always optional).
@@ -52,10 +57,10 @@ func (s *Server) routes() []route {
 			summary: "Prometheus metrics (text exposition format)", status: http.StatusOK},
 		{method: http.MethodGet, path: "/openapi.json", handler: s.openAPIDocument, public: true, tag: "operations",
 			summary: "This OpenAPI document", status: http.StatusOK},
-		{method: http.MethodPost, path: "/codec/encode", handler: echo.WrapHandler(http.StripPrefix("/codec", s.codecHandler())), public: true, tag: "operations",
-			summary: "Temporal codec server: encrypt payloads (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK},
-		{method: http.MethodPost, path: "/codec/decode", handler: echo.WrapHandler(http.StripPrefix("/codec", s.codecHandler())), public: true, tag: "operations",
-			summary: "Temporal codec server: decrypt payloads for the Temporal UI (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK},
+		{method: http.MethodPost, path: "/codec/encode", handler: s.codecRoute(), public: true, tag: "operations",
+			summary: "Temporal codec server: encrypt payloads (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK, preflight: true},
+		{method: http.MethodPost, path: "/codec/decode", handler: s.codecRoute(), public: true, tag: "operations",
+			summary: "Temporal codec server: decrypt payloads for the Temporal UI (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK, preflight: true},
 
 		{method: http.MethodGet, path: "/api/v1/settings", handler: s.getSettings, tag: "settings",
 			summary: "Read the integration settings and their version (ETag)", response: SettingsDocument{}, status: http.StatusOK},
@@ -91,14 +96,16 @@ func (s *Server) routes() []route {
 			request: ServiceMappingsUpdate{}, response: ServiceMappings{}, status: http.StatusOK, errors: withBadRequest(vendorErrors)},
 
 		{method: http.MethodGet, path: "/api/v1/customers", handler: s.listCustomers, tag: "customers",
-			summary:  "Active Autotask companies with their mappings; mapped=all|mapped|unmapped, type, q, page, pageSize",
-			response: CustomerList{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
-			query: []queryParam{{"mapped", "all (default), mapped or unmapped"}, {"type", "Autotask company type, label (Customer) or code"},
-				{"q", "company name contains this text"}, {"page", "1-based page, default 1"}, {"pageSize", "1–500, default 50"}}},
+			summary:  "Autotask companies with their mappings, mapping health and suggested tenants, from the local read model (no vendor request); filter, type, q, sort, page, pageSize",
+			response: CustomerList{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable},
+			query: customerQueryParams},
 		{method: http.MethodGet, path: "/api/v1/acronis/tenants", handler: s.listTenants, tag: "customers",
-			summary:  "Customer and sub-partner tenants under the partner, with their mapped company and whether they can be managed; q filters by name",
-			response: AcronisTenants{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
-			query: []queryParam{{"q", "tenant name contains this text (case-insensitive)"}}},
+			summary:  "Customer and sub-partner tenants under the partner with their mapped company and whether they can be managed, from the local read model (no vendor request)",
+			response: AcronisTenants{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable},
+			query: tenantQueryParams},
+		{method: http.MethodGet, path: "/api/v1/customers/:companyID/suggestions", handler: s.getSuggestions, tag: "customers",
+			summary:  "The unmapped, manageable tenants the company probably is, each with a confidence and its reasons (same normalised name, similar name, initials, e-mail domain, internal_tag or customer_id)",
+			response: Suggestions{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable}},
 		{method: http.MethodGet, path: "/api/v1/customers/:companyID", handler: s.getCustomer, tag: "customers",
 			summary:  "A customer's state from its workflow: tenant, quotas, pending deprovisioning steps, last error",
 			response: CustomerStatus{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable}},

@@ -32,13 +32,13 @@ const (
 )
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	store *store.Store
 	logs  *bytes.Buffer
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	st := testenv.MustOpenDB(t)
 	logs := &bytes.Buffer{}
@@ -71,6 +71,11 @@ type response struct {
 
 func (h *harness) do(method, path, token string, body any, header ...string) response {
 	h.t.Helper()
+	return serve(h.srv, method, path, token, body, header...)
+}
+
+// serve sends one request through srv's router; header is name, value pairs.
+func serve(srv http.Handler, method, path, token string, body any, header ...string) response {
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -89,11 +94,11 @@ func (h *harness) do(method, path, token string, body any, header ...string) res
 		req.Header.Set(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
-	h.srv.ServeHTTP(rec, req)
+	srv.ServeHTTP(rec, req)
 	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
 }
 
-func decode[T any](t *testing.T, r response) T {
+func decode[T any](t testing.TB, r response) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(r.body, &v); err != nil {
@@ -102,7 +107,7 @@ func decode[T any](t *testing.T, r response) T {
 	return v
 }
 
-func problemFields(t *testing.T, r response) []string {
+func problemFields(t testing.TB, r response) []string {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != ProblemContentType {
 		t.Fatalf("Content-Type = %q, want %q (body %s)", ct, ProblemContentType, r.body)

@@ -10,6 +10,7 @@ import (
 
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/servicemap"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -131,7 +132,7 @@ func TestServiceMappings_PutCreatesServicesSavesAndReplans(t *testing.T) {
 	if m := byItem["pw_base_nas"]; m.ServiceID == nil || *m.ServiceID != nasID || !m.Free || m.UpdatedBy != "ops" {
 		t.Fatalf("NAS mapping = %+v", m)
 	}
-	if m := byItem["pw_base_storage"]; m.RawUnit != "bytes" || m.BilledUnit != "GB" || m.Divisor != bytesPerGB || m.Rounding != "up" || m.InfraID != acsandbox.DefaultStorageID {
+	if m := byItem["pw_base_storage"]; m.RawUnit != "bytes" || m.BilledUnit != "GB" || m.Divisor != servicemap.BytesPerGB || m.Rounding != "up" || m.InfraID != acsandbox.DefaultStorageID {
 		t.Fatalf("storage mapping = %+v", m)
 	}
 	if m := byItem["pw_base_workstations"]; m.ServiceName != "Acronis Cyber Protect - Workstations" || m.Divisor != "1" || m.BilledUnit != "unit" {
@@ -165,18 +166,18 @@ func TestServiceMappings_InvalidDocumentNamesEveryFieldAndSavesNothing(t *testin
 	h := newAPIHarness(t, nil) // no re-plan expected: nothing is saved
 	before, _ := h.store.ListServiceMappings(context.Background())
 	r := h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
-		{OfferingItem: "pw_base_teleporters", ServiceID: ptr(int64(301))},                         // 0: unknown item
-		{OfferingItem: "pw_base_storage", ServiceID: ptr(atsandbox.ServiceBackupStorage)},         // 1: storage without infraId
-		{OfferingItem: "pw_base_storage", InfraID: "nope", ServiceID: ptr(int64(305))},            // 2: unknown storage
-		{OfferingItem: "pw_pack_adv_dlp", ServiceID: ptr(int64(306))},                             // 3: valid: standard items are mapped too
-		{OfferingItem: "pw_base_nas"},                                                             // 4: no service
-		{OfferingItem: "pw_base_mobiles", ServiceID: ptr(int64(99999))},                           // 5: service missing in Autotask
-		{OfferingItem: "local_storage", ServiceName: "Local", ServiceID: ptr(int64(301))},         // 6: both
-		{OfferingItem: "pw_base_mobiles", ServiceID: ptr(int64(309)), Rounding: "sideways"},       // 7: duplicate, bad rounding
-		{OfferingItem: "pw_base_websites", ServiceName: "Acronis Websites"},                       // 8: no allocation code set
-		{OfferingItem: "", ServiceID: ptr(int64(301))},                                            // 9: missing item
-		{OfferingItem: "pw_base_servers", ServiceName: "x" + strings.Repeat("y", maxServiceName)}, // 10: name too long
-		{OfferingItem: "pw_base_vms", ServiceID: ptr(int64(303)), Divisor: "-1"},                  // 11: bad divisor
+		{OfferingItem: "pw_base_teleporters", ServiceID: ptr(int64(301))},                                    // 0: unknown item
+		{OfferingItem: "pw_base_storage", ServiceID: ptr(atsandbox.ServiceBackupStorage)},                    // 1: storage without infraId
+		{OfferingItem: "pw_base_storage", InfraID: "nope", ServiceID: ptr(int64(305))},                       // 2: unknown storage
+		{OfferingItem: "pw_pack_adv_dlp", ServiceID: ptr(int64(306))},                                        // 3: valid: standard items are mapped too
+		{OfferingItem: "pw_base_nas"},                                                                        // 4: no service
+		{OfferingItem: "pw_base_mobiles", ServiceID: ptr(int64(99999))},                                      // 5: service missing in Autotask
+		{OfferingItem: "local_storage", ServiceName: "Local", ServiceID: ptr(int64(301))},                    // 6: both
+		{OfferingItem: "pw_base_mobiles", ServiceID: ptr(int64(309)), Rounding: "sideways"},                  // 7: duplicate, bad rounding
+		{OfferingItem: "pw_base_websites", ServiceName: "Acronis Websites"},                                  // 8: no allocation code set
+		{OfferingItem: "", ServiceID: ptr(int64(301))},                                                       // 9: missing item
+		{OfferingItem: "pw_base_servers", ServiceName: "x" + strings.Repeat("y", servicemap.MaxServiceName)}, // 10: name too long
+		{OfferingItem: "pw_base_vms", ServiceID: ptr(int64(303)), Divisor: "-1"},                             // 11: bad divisor
 	}})
 	wantFields(t, r,
 		"mappings[0].offeringItem", "mappings[10].serviceName", "mappings[11].divisor", "mappings[1].infraId", "mappings[2].infraId",

@@ -70,6 +70,10 @@ func (s *Server) putSettings(c echo.Context) error {
 	if len(in.Settings) == 0 {
 		return invalid("the body has no settings", settings.FieldError{Field: "settings", Message: "is required"})
 	}
+	if !isJSONObject(in.Settings) {
+		// null would otherwise decode to the defaults and reset every setting.
+		return invalid("the settings must be a JSON object", settings.FieldError{Field: "settings", Message: "must be a JSON object (null or another type would reset every setting)"})
+	}
 	expected, p := expectedVersion(c.Request().Header.Get("If-Match"), in.Version)
 	if p != nil {
 		return p

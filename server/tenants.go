@@ -1,86 +1,116 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
-	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 )
 
-// AcronisTenants are the customer and sub-partner tenants under the partner
-// that a company can be mapped to (SPEC F4).
+// AcronisTenants is one page of the customer and sub-partner tenants under
+// the partner that a company can be mapped to (SPEC F4), read from the
+// tenant sync's copy: listing costs no Acronis request.
 type AcronisTenants struct {
-	Items []AcronisTenant `json:"items"`
+	Items    []AcronisTenant `json:"items"`
+	Page     int             `json:"page"`
+	PageSize int             `json:"pageSize"`
+	// Total counts the tenants matching the filters on all pages.
+	Total   int  `json:"total"`
+	HasMore bool `json:"hasMore"`
 }
 
 // AcronisTenant is one mappable tenant. Manageable is false in self-service
-// mode (ancestral_access false), where mapping would be refused.
+// mode (ancestral_access false) or without support access, where mapping
+// would be refused.
 type AcronisTenant struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Kind        string `json:"kind"`
-	ParentID    string `json:"parentId,omitempty"`
-	Enabled     bool   `json:"enabled"`
-	Manageable  bool   `json:"manageable"`
-	SelfService bool   `json:"selfService"`
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	ParentID     string `json:"parentId,omitempty"`
+	Enabled      bool   `json:"enabled"`
+	ContactEmail string `json:"contactEmail,omitempty"`
+	Manageable   bool   `json:"manageable"`
+	SelfService  bool   `json:"selfService"`
+	// SupportAccess is absent until the tenant sync has probed it.
+	SupportAccess *bool  `json:"supportAccess,omitempty"`
+	InternalTag   string `json:"internalTag,omitempty"`
+	CustomerID    string `json:"customerId,omitempty"`
 	// MappedCompanyID is the Autotask company mapped to the tenant, if any.
-	MappedCompanyID *int64 `json:"mappedCompanyId,omitempty"`
+	MappedCompanyID   *int64 `json:"mappedCompanyId,omitempty"`
+	MappedCompanyName string `json:"mappedCompanyName,omitempty"`
+}
+
+// tenantQueryParams documents the tenants list's query parameters.
+var tenantQueryParams = []queryParam{
+	{"filter", "all (default), mapped, unmapped or mappable (manageable and unmapped)"},
+	{"kind", "customer or partner"},
+	{"q", "tenant name contains this text (case-insensitive)"},
+	{"sort", "name (default), id or kind; -name for descending"},
+	{"page", "1-based page, default 1"}, {"pageSize", "1–500, default 50"},
 }
 
 func (s *Server) listTenants(c echo.Context) error {
 	q := queryParams{c: c}
-	text := strings.ToLower(q.text("q"))
+	tq := readmodel.TenantQuery{Filter: q.choice("filter", readmodel.FilterAll, readmodel.TenantFilters), Text: q.text("q")}
+	if kind := strings.TrimSpace(c.QueryParam("kind")); kind != "" {
+		if kind != "customer" && kind != "partner" {
+			q.fail("kind", "must be customer or partner")
+		}
+		tq.Kind = kind
+	}
+	tq.Sort, tq.Desc = q.sort(readmodel.TenantSorts)
+	tq.Page, tq.PageSize = q.page()
 	if err := q.err(); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	ac, err := s.acronisClient(ctx)
+	rm, err := s.readModel()
 	if err != nil {
 		return err
 	}
-	st, err := s.mappings()
+	page, err := rm.ListTenants(c.Request().Context(), tq)
 	if err != nil {
 		return err
 	}
-	partner := ac.PartnerTenantID()
-	out := AcronisTenants{Items: []AcronisTenant{}}
-	var ids []string
-	_, err = ac.EachTenant(ctx, acronis.TenantQuery{SubtreeRootID: partner, Limit: 500}, func(ts []acronis.Tenant) error {
-		for _, t := range ts {
-			if t.ID == partner || (t.Kind != acronis.KindCustomer && t.Kind != acronis.KindPartner) {
-				continue
-			}
-			if text != "" && !strings.Contains(strings.ToLower(t.Name), text) {
-				continue
-			}
-			out.Items = append(out.Items, AcronisTenant{ID: t.ID, Name: t.Name, Kind: t.Kind, ParentID: t.ParentID, Enabled: t.Enabled,
-				Manageable: !t.SelfService(), SelfService: t.SelfService()})
-			ids = append(ids, t.ID)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("list Acronis tenants under the partner: %w", err)
-	}
-	if len(ids) == 0 {
-		return c.JSON(http.StatusOK, out)
-	}
-	ms, err := st.ListCustomerMappings(ctx, store.CustomerMappingFilter{TenantIDs: ids})
-	if err != nil {
-		return fmt.Errorf("list customer mappings: %w", err)
-	}
-	byTenant := make(map[string]int64, len(ms))
-	for _, m := range ms {
-		byTenant[m.TenantID] = m.CompanyID
-	}
-	for i := range out.Items {
-		if id, ok := byTenant[out.Items[i].ID]; ok {
-			out.Items[i].MappedCompanyID = &id
-		}
+	out := AcronisTenants{Items: make([]AcronisTenant, 0, len(page.Items)), Page: tq.Page, PageSize: tq.PageSize, Total: page.Total,
+		HasMore: tq.Page*tq.PageSize < page.Total}
+	for _, t := range page.Items {
+		out.Items = append(out.Items, AcronisTenant{ID: t.ID, Name: t.Name, Kind: t.Kind, ParentID: t.ParentID, Enabled: t.Enabled,
+			ContactEmail: t.ContactEmail, Manageable: t.Manageable(), SelfService: t.SelfService, SupportAccess: t.SupportAccess,
+			InternalTag: t.InternalTag, CustomerID: t.CustomerRef, MappedCompanyID: t.MappedCompanyID, MappedCompanyName: t.MappedCompanyName})
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// choice reads an optional parameter that must be one of allowed.
+func (q *queryParams) choice(name, def string, allowed []string) string {
+	v := strings.TrimSpace(q.c.QueryParam(name))
+	if v == "" {
+		return def
+	}
+	if !slices.Contains(allowed, v) {
+		q.fail(name, "must be one of "+strings.Join(allowed, ", "))
+		return def
+	}
+	return v
+}
+
+// sort reads the sort parameter: a key of allowed, "-" in front for descending.
+func (q *queryParams) sort(allowed []string) (string, bool) {
+	key, desc, err := readmodel.ParseSort(strings.TrimSpace(q.c.QueryParam("sort")), allowed)
+	if err != nil {
+		q.fail("sort", err.Error())
+		return readmodel.SortName, false
+	}
+	return key, desc
+}
+
+// maxListPageSize bounds the read-model lists' pages.
+const maxListPageSize = 500
+
+// page reads page and pageSize.
+func (q *queryParams) page() (int, int) {
+	return int(q.int("page", 1, 1, 1_000_000)), int(q.int("pageSize", 50, 1, maxListPageSize))
 }

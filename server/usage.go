@@ -64,6 +64,12 @@ type UsageItem struct {
 	Supersedes *int64     `json:"supersedes,omitempty"`
 	CreatedAt  time.Time  `json:"createdAt"`
 	ReportedAt *time.Time `json:"reportedAt,omitempty"`
+	// Source says where the number came from: an Acronis billing report
+	// (report and stored copy ids) or live usage samples.
+	Source usage.Source `json:"source"`
+	// Estimate marks a number from live usage that a billing report has not
+	// settled yet (current month).
+	Estimate bool `json:"estimate"`
 }
 
 // UsageAmount is an exact decimal with its unit (bytes, GB, seats …).
@@ -250,11 +256,14 @@ func explanation(r store.UsageRecord, e UsageExplanation) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s of contract service %d for the period %s to %s (UTC, end exclusive), revision %d: ",
 		r.Metric, r.ContractServiceID, r.PeriodStart.UTC().Format(time.DateOnly), r.PeriodEnd.UTC().Format(time.DateOnly), r.Revision)
-	fmt.Fprintf(&b, "%s %s measured from %d Acronis usage sample(s)", r.RawValue, r.RawUnit, len(e.Samples))
+	fmt.Fprintf(&b, "%s %s from %s", r.RawValue, r.RawUnit, e.Source.Describe())
 	if r.Rounding != "" {
 		fmt.Fprintf(&b, ", converted by %q", r.Rounding)
 	}
 	fmt.Fprintf(&b, " to %s %s billed.", r.BilledValue, r.BilledUnit)
+	if r.Estimate {
+		b.WriteString(" This is an estimate: the period's Acronis billing report settles it once the month is closed, and a different number then becomes a correction with the reason \"billing report\".")
+	}
 	if r.Supersedes != nil {
 		fmt.Fprintf(&b, " It corrects ledger row %d: %s.", *r.Supersedes, strings.TrimSuffix(r.Reason, "."))
 	}
@@ -278,7 +287,10 @@ func usageItem(r store.UsageRecord) UsageItem {
 	it := UsageItem{ID: r.ID, ContractServiceID: r.ContractServiceID, PeriodStart: r.PeriodStart.UTC(), PeriodEnd: r.PeriodEnd.UTC(),
 		Metric: r.Metric, Revision: r.Revision, Raw: UsageAmount{r.RawValue, r.RawUnit}, Billed: UsageAmount{r.BilledValue, r.BilledUnit},
 		Rounding: r.Rounding, AdjustmentID: r.AdjustmentID, State: r.State, Reason: r.Reason, Supersedes: r.Supersedes,
-		CreatedAt: r.CreatedAt.UTC()}
+		CreatedAt: r.CreatedAt.UTC(), Estimate: r.Estimate}
+	if len(r.Source) > 0 {
+		_ = json.Unmarshal(r.Source, &it.Source) // {} (rows before sources were kept) leaves Kind empty
+	}
 	if r.ReportedAt != nil {
 		at := r.ReportedAt.UTC()
 		it.ReportedAt = &at

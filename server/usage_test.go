@@ -18,6 +18,7 @@ import (
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
+	"github.com/acronis-autotask/acronis-autotask/internal/usage"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
@@ -225,5 +226,51 @@ func TestUsage_ReportNowThroughTemporalStartsOrSignalsTheOneReporter(t *testing.
 	}
 	if signals != 2 {
 		t.Fatalf("one run got %d %q signals, want 2 (both requests joined the same workflow)", signals, workflows.SignalUsageRunNow)
+	}
+}
+
+// TestUsage_ExplainsWhereANumberCameFrom: a live estimate says it is one, a
+// number from a billing report names the report and its stored copy.
+func TestUsage_ExplainsWhereANumberCameFrom(t *testing.T) {
+	h := withStoreReads(newHarness(t))
+	ctx := context.Background()
+	est := storageUsage(8, octStart, novStart, "1073741824", "1")
+	est.Estimate = true
+	est.Source = json.RawMessage(`{"kind":"live","observedAt":"2026-10-31T00:00:00Z","samples":1}`)
+	first := record(t, h.store, est)
+	fromReport := storageUsage(8, octStart, novStart, "1610612736", "2")
+	fromReport.Source = json.RawMessage(`{"kind":"report","reportId":"rep-1","storedId":"st-1","reportPeriod":"2026-10-01 – 2026-10-31","samples":1}`)
+	second, err := h.store.CorrectUsage(ctx, fromReport, "billing report rep-1 (stored copy st-1) for 2026-10-01 – 2026-10-31: class2_billed is 2 GB, not 1 GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	explain := func(id int64) UsageExplanation {
+		t.Helper()
+		r := h.do("GET", fmt.Sprintf("/api/v1/usage/%d", id), readToken, nil)
+		if r.code != 200 {
+			t.Fatalf("GET usage %d = %d %s", id, r.code, r.body)
+		}
+		return decode[UsageExplanation](t, r)
+	}
+	old := explain(first.ID)
+	if !old.Estimate || old.Source.Kind != usage.SourceLive {
+		t.Fatalf("estimate row = %+v", old.UsageItem)
+	}
+	for _, s := range []string{"live Acronis usage sample", "an estimate", `"billing report"`} {
+		if !strings.Contains(old.Explanation, s) {
+			t.Errorf("estimate explanation %q lacks %q", old.Explanation, s)
+		}
+	}
+	cur := explain(second.ID)
+	if cur.Estimate || cur.Source.Kind != usage.SourceReport || cur.Source.ReportID != "rep-1" || cur.Source.StoredID != "st-1" {
+		t.Fatalf("report row = %+v", cur.UsageItem)
+	}
+	for _, s := range []string{"Acronis billing report rep-1", "stored copy st-1", "billing report rep-1"} {
+		if !strings.Contains(cur.Explanation, s) {
+			t.Errorf("report explanation %q lacks %q", cur.Explanation, s)
+		}
+	}
+	if strings.Contains(cur.Explanation, "an estimate") {
+		t.Errorf("report explanation %q calls itself an estimate", cur.Explanation)
 	}
 }

@@ -25,8 +25,7 @@ type Vendors interface {
 // MappingStore is what the mapping and customer endpoints need from the store.
 type MappingStore interface {
 	ListServiceMappings(ctx context.Context) ([]store.ServiceMapping, error)
-	UpsertServiceMapping(ctx context.Context, m store.ServiceMapping, actor store.Actor) (store.ServiceMapping, error)
-	DeleteServiceMapping(ctx context.Context, applicationID, offeringItem, infraID string, actor store.Actor) error
+	ReplaceServiceMappings(ctx context.Context, rows []store.ServiceMapping, actor store.Actor) ([]store.ServiceMapping, error)
 	ListCustomerMappings(ctx context.Context, f store.CustomerMappingFilter) ([]store.CustomerMapping, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 }
@@ -43,7 +42,9 @@ func (s *Server) autotaskClient(ctx context.Context) (*autotask.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Autotask client: %w", err)
 	}
-	return c, nil
+	// REST reads are cached and spend the budget last, so browsing can
+	// neither drain the fleet's budget nor hold up tickets.
+	return c.Console(), nil
 }
 
 func (s *Server) acronisClient(ctx context.Context) (*acronis.Client, error) {

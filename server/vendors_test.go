@@ -22,10 +22,16 @@ type apiHarness struct {
 	vendors *connections.Provider
 }
 
-func newAPIHarness(t *testing.T, cw CustomerWorkflows) *apiHarness {
+func newAPIHarness(t testing.TB, cw CustomerWorkflows) *apiHarness {
+	t.Helper()
+	return newAPIHarnessWith(t, cw, atsandbox.Options{})
+}
+
+// newAPIHarnessWith is newAPIHarness with the Autotask sandbox's options.
+func newAPIHarnessWith(t testing.TB, cw CustomerWorkflows, atOpts atsandbox.Options) *apiHarness {
 	t.Helper()
 	h := newHarness(t)
-	at, err := atsandbox.New(atsandbox.Options{})
+	at, err := atsandbox.New(atOpts)
 	if err != nil {
 		t.Fatalf("Autotask sandbox: %v", err)
 	}
@@ -44,7 +50,7 @@ func newAPIHarness(t *testing.T, cw CustomerWorkflows) *apiHarness {
 			"baseUrl": acSrv.URL, "clientId": ac.ClientID()}},
 	}
 	p := connections.New(h.store, env, nil)
-	h.srv.deps.Connections, h.srv.deps.Vendors, h.srv.deps.Mappings = p, p, h.store
+	h.srv.deps.Connections, h.srv.deps.Vendors, h.srv.deps.Mappings, h.srv.deps.ReadModel = p, p, h.store, h.store
 	if cw != nil {
 		h.srv.deps.Customers = cw
 	}
@@ -53,7 +59,7 @@ func newAPIHarness(t *testing.T, cw CustomerWorkflows) *apiHarness {
 
 // wantProblem checks the status and problem+json body of an error answer and
 // returns the problem.
-func wantProblem(t *testing.T, r response, status int) Problem {
+func wantProblem(t testing.TB, r response, status int) Problem {
 	t.Helper()
 	if r.code != status {
 		t.Fatalf("status = %d, want %d: %s", r.code, status, r.body)
@@ -64,7 +70,7 @@ func wantProblem(t *testing.T, r response, status int) Problem {
 	return decode[Problem](t, r)
 }
 
-func wantFields(t *testing.T, r response, want ...string) {
+func wantFields(t testing.TB, r response, want ...string) {
 	t.Helper()
 	wantProblem(t, r, 400)
 	if got := problemFields(t, r); !reflect.DeepEqual(got, want) {
@@ -76,7 +82,7 @@ func TestVendors_MissingConnectionsAnswer503(t *testing.T) {
 	h := newHarness(t)
 	h.srv.deps.Vendors = connections.New(h.store, nil, nil)
 	h.srv.deps.Mappings = h.store
-	for _, path := range []string{"/api/v1/offering-items", "/api/v1/autotask/services", "/api/v1/customers", "/api/v1/acronis/tenants"} {
+	for _, path := range []string{"/api/v1/offering-items", "/api/v1/autotask/services"} {
 		p := wantProblem(t, h.do("GET", path, readToken, nil), 503)
 		if p.Type != problemTypeBase+"not-configured" {
 			t.Errorf("%s: type %q, want not-configured", path, p.Type)
@@ -91,7 +97,7 @@ func TestVendors_MissingConnectionsAnswer503(t *testing.T) {
 func TestVendors_UpstreamFailuresAre502(t *testing.T) {
 	h := newAPIHarness(t, nil)
 	h.ac.Faults().Add(sandbox.Rule{PathPrefix: "/api/2/tenants", ErrorRate: 1, Status: 403})
-	p := wantProblem(t, h.do("GET", "/api/v1/acronis/tenants", readToken, nil), 502)
+	p := wantProblem(t, h.do("GET", "/api/v1/offering-items", readToken, nil), 502)
 	if p.Type != problemTypeBase+"upstream-credentials" || !strings.Contains(p.Detail, "Acronis") {
 		t.Fatalf("Acronis 403: %+v", p)
 	}

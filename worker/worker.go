@@ -34,20 +34,30 @@ var Module = fx.Module("temporal-worker",
 // NewClient connects lazily, so the REST API starts (and reports not ready)
 // while Temporal is still coming up. Every payload and failure message is
 // encrypted with SECRETS_KEY before it leaves the process.
-func NewClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	dc := codec.DataConverter(cfg.Keyring)
-	c, err := client.NewLazyClient(client.Options{
-		HostPort:         cfg.TemporalAddress,
-		Namespace:        cfg.TemporalNamespace,
-		Logger:           tlog.NewStructuredLogger(log.With("component", "temporal")),
-		DataConverter:    dc,
-		FailureConverter: codec.FailureConverter(dc),
-	})
+func NewClient(lc fx.Lifecycle, cfg config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
+	opts := ClientOptions(cfg, log, metrics)
+	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
 	}
 	lc.Append(fx.StopHook(c.Close))
 	return c, nil
+}
+
+// ClientOptions are the connection from the SDK's environment configuration
+// (address, namespace, API key, TLS: config.TemporalOptions) with the
+// project's logger, payload encryption and the SDK metrics handler.
+func ClientOptions(cfg config.Config, log *slog.Logger, metrics client.MetricsHandler) client.Options {
+	opts := cfg.Temporal
+	if opts.HostPort == "" {
+		opts.HostPort, opts.Namespace = cfg.TemporalAddress, cfg.TemporalNamespace
+	}
+	dc := codec.DataConverter(cfg.Keyring)
+	opts.Logger = tlog.NewStructuredLogger(log.With("component", "temporal"))
+	opts.DataConverter = dc
+	opts.FailureConverter = codec.FailureConverter(dc)
+	opts.MetricsHandler = metrics
+	return opts
 }
 
 // Activities a worker runs at once, per pool. Activities wait in their task
@@ -77,7 +87,7 @@ type Registrations struct {
 // NewWorker registers everything and ties Start/Stop to the fx lifecycle (not
 // worker.Run, which would compete with fx for the interrupt signal). The
 // returned worker polls the workflow queue; two more poll the vendor queues
-// (workflows.AcronisQueueSuffix, AutotaskQueueSuffix). Every pool registers
+// (workflows.PoolAcronis, PoolAutotask). Every pool registers
 // every activity, so an activity scheduled on any queue, by any version of
 // the workflows, finds a worker.
 func NewWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, reg Registrations, log *slog.Logger) worker.Worker {
@@ -127,10 +137,10 @@ func Pools(c client.Client, queue string, wfs, acts []any) []worker.Worker {
 	}
 	pools := []worker.Worker{main}
 	for _, p := range []struct {
-		suffix string
-		size   int
-	}{{workflows.AcronisQueueSuffix, maxConcurrentAcronis}, {workflows.AutotaskQueueSuffix, maxConcurrentAutotask}} {
-		pools = append(pools, worker.New(c, queue+p.suffix, worker.Options{
+		pool workflows.Pool
+		size int
+	}{{workflows.PoolAcronis, maxConcurrentAcronis}, {workflows.PoolAutotask, maxConcurrentAutotask}} {
+		pools = append(pools, worker.New(c, p.pool.TaskQueue(queue), worker.Options{
 			DisableWorkflowWorker:              true,
 			Interceptors:                       []interceptor.WorkerInterceptor{&heartbeats{}},
 			MaxConcurrentActivityExecutionSize: p.size,

@@ -30,53 +30,45 @@ func AlertSyncWorkflow(ctx workflow.Context, state AlertSyncState) error {
 	if err := workflow.SetQueryHandler(ctx, QueryAlertStatus, func() (AlertSyncState, error) { return state, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    20 * time.Second,
-		Summary:             "read changed Acronis alerts and notify their workflows",
-		RetryPolicy: &temporal.RetryPolicy{
+	// The sync pages through both APIs under their own rate limits, so it runs on the workflow's queue.
+	actx := withActivityOptions(ctx, activityOptions{
+		Pool:         PoolLocal,
+		Summary:      "Read changed Acronis alerts and notify their workflows",
+		StartToClose: 10 * time.Minute,
+		Heartbeat:    20 * time.Second,
+		Retry: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 3,
 		},
 	})
-	for runs := 0; ; runs++ {
-		// Drain "sync now" requests: this run serves all of them, the
-		// completed-ticket check included (it otherwise runs on its own interval).
-		for syncNow.ReceiveAsync(nil) {
-			state.Cursor.CheckTickets = true
-		}
-		var res activities.AlertSyncResult
-		err := workflow.ExecuteActivity(actx, activities.AlertActs.SyncAlerts, state.Cursor).Get(ctx, &res)
-		now := workflow.Now(ctx)
-		wait := 30 * time.Second
-		if err != nil {
-			state.Failures++
-			state.LastError = errorText(err)
-			wait = min(time.Duration(state.Failures)*30*time.Second, 15*time.Minute)
-			workflow.GetLogger(ctx).Warn("alert sync failed", "failures", state.Failures, "error", state.LastError)
-		} else {
-			state.Cursor, state.Last, state.LastRunAt = res.Cursor, &res, now
-			state.Failures, state.LastError = 0, ""
-			state.Runs++
-			if res.NextRunIn > 0 {
-				wait = res.NextRunIn
+	return poller{
+		what:    "alert sync",
+		syncNow: syncNow,
+		// The run serves every "sync now", the completed-ticket check included
+		// (it otherwise runs on its own interval).
+		syncNowAsked: func() { state.Cursor.CheckTickets = true },
+		poll: func(ctx workflow.Context) time.Duration {
+			var res activities.AlertSyncResult
+			err := workflow.ExecuteActivity(actx, activities.AlertActs.SyncAlerts, state.Cursor).Get(ctx, &res)
+			now := workflow.Now(ctx)
+			wait := 30 * time.Second
+			if err != nil {
+				wait = pollFailed(ctx, "alert sync", &state.Failures, &state.LastError, err, 30*time.Second)
+			} else {
+				state.Cursor, state.Last, state.LastRunAt = res.Cursor, &res, now
+				state.Failures, state.LastError = 0, ""
+				state.Runs++
+				if res.NextRunIn > 0 {
+					wait = res.NextRunIn
+				}
 			}
-		}
-		state.NextRunAt = now.Add(wait)
-		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Last run %s: %s. Next run at %s.",
-			now.UTC().Format(time.RFC3339), alertSyncSummary(state), state.NextRunAt.UTC().Format(time.RFC3339)))
-
-		if runs+1 >= runsPerContinueAsNew || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			// The next run starts with a fresh sync, which serves any "sync now" drained here.
-			for syncNow.ReceiveAsync(nil) {
-				state.Cursor.CheckTickets = true
-			}
+			state.NextRunAt = now.Add(wait)
+			pollDetails(ctx, now, alertSyncSummary(state), state.NextRunAt)
+			return wait
+		},
+		continueAsNew: func(ctx workflow.Context) error {
 			return workflow.NewContinueAsNewError(ctx, AlertSyncWorkflow, state)
-		}
-		// Sleep until the next interval; a "sync now" cuts it short.
-		if err := sleepOrSignal(ctx, wait, syncNow, "next alert sync"); err != nil {
-			return err
-		}
-	}
+		},
+	}.run(ctx)
 }
 
 func alertSyncSummary(s AlertSyncState) string {

@@ -16,6 +16,7 @@ import (
 func TestAlertSync_CarriesTheCursorRunsOnIntervalAndOnSyncNow(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	checkPools(t, env)
 	env.SetStartTime(alertBase)
 	var got []activities.AlertCursor
 	var calls []time.Time

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -52,12 +53,10 @@ func AlertTicketWorkflow(ctx workflow.Context, state AlertState) error {
 }
 
 type alertTicket struct {
-	state       AlertState
-	alerts      workflow.ReceiveChannel
-	completed   workflow.ReceiveChannel
-	timerAt     time.Time
-	timerCancel workflow.CancelFunc
-	timer       workflow.Future
+	state     AlertState
+	alerts    workflow.ReceiveChannel
+	completed workflow.ReceiveChannel
+	timer     deadlineTimer
 }
 
 func (w *alertTicket) setup(ctx workflow.Context) error {
@@ -99,9 +98,7 @@ func (w *alertTicket) run(ctx workflow.Context) error {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(w.alerts, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(w.completed, func(workflow.ReceiveChannel, bool) {})
-		if w.timer != nil {
-			sel.AddFuture(w.timer, func(workflow.Future) { w.timer, w.timerAt = nil, time.Time{} })
-		}
+		w.timer.addTo(sel)
 		sel.Select(ctx)
 		if err := ctx.Err(); err != nil {
 			return err
@@ -151,23 +148,11 @@ func (w *alertTicket) armTimer(ctx workflow.Context) {
 	if !s.WindowEndsAt.IsZero() && (due.IsZero() || s.WindowEndsAt.Before(due)) {
 		due = s.WindowEndsAt
 	}
-	if due.Equal(w.timerAt) && (w.timer != nil || due.IsZero()) {
-		return
-	}
-	if w.timerCancel != nil {
-		w.timerCancel()
-	}
-	w.timer, w.timerCancel, w.timerAt = nil, nil, time.Time{}
-	if due.IsZero() {
-		return
-	}
-	summary := "re-open window ends"
+	summary := "Wait until the re-open window ends at " + due.UTC().Format(time.RFC3339)
 	if due.Equal(s.RetryAt) {
-		summary = "retry the failed step"
+		summary = "Wait to retry the failed step at " + due.UTC().Format(time.RFC3339)
 	}
-	tctx, cancel := workflow.WithCancel(ctx)
-	w.timer = workflow.NewTimerWithOptions(tctx, max(due.Sub(workflow.Now(ctx)), time.Millisecond), workflow.TimerOptions{Summary: summary})
-	w.timerCancel, w.timerAt = cancel, due
+	w.timer.set(ctx, due, time.Millisecond, summary)
 }
 
 // step handles what is pending, oldest first, stopping at the first failure.
@@ -176,7 +161,7 @@ func (w *alertTicket) step(ctx workflow.Context) {
 	s.RetryAt = time.Time{}
 	if !s.Loaded {
 		var ref *activities.AlertTicketRef
-		if err := w.exec(ctx, "read the alert's ticket", activities.AlertActs.AlertLatestTicket, s.AlertID).Get(ctx, &ref); err != nil {
+		if err := w.exec(ctx, PoolLocal, "Read the ticket of alert "+s.AlertID, activities.AlertActs.AlertLatestTicket, s.AlertID).Get(ctx, &ref); err != nil {
 			w.fail(ctx, "read the alert's ticket", err)
 			return
 		}
@@ -202,7 +187,7 @@ func (w *alertTicket) step(ctx workflow.Context) {
 
 func (w *alertTicket) settings(ctx workflow.Context) (activities.AlertTicketSettings, bool) {
 	var st activities.AlertTicketSettings
-	if err := w.exec(ctx, "read ticket settings", activities.AlertActs.AlertSettings).Get(ctx, &st); err != nil {
+	if err := w.exec(ctx, PoolLocal, "Read the ticket settings", activities.AlertActs.AlertSettings).Get(ctx, &st); err != nil {
 		w.fail(ctx, "read ticket settings", err)
 		return st, false
 	}
@@ -223,7 +208,7 @@ func (w *alertTicket) handle(ctx workflow.Context, ev activities.AlertEvent) boo
 	if ev.Cleared {
 		if t := s.Ticket; t != nil && t.Open() && t.TicketID != 0 && st.AutoClose {
 			in := activities.AlertTicketInput{Ref: *t, Event: ev, At: now}
-			if !w.call(ctx, "close the ticket", activities.AlertActs.AlertCloseTicket, in, &s.Ticket) {
+			if !w.call(ctx, PoolAutotask, "close the ticket", activities.AlertActs.AlertCloseTicket, in, &s.Ticket) {
 				return false
 			}
 			w.openWindow(st, now)
@@ -255,7 +240,7 @@ func (w *alertTicket) handle(ctx workflow.Context, ev activities.AlertEvent) boo
 	default:
 		// Closed within the window, or re-opening without a window: the same ticket again.
 		in := activities.AlertTicketInput{Ref: *t, Event: ev, At: now}
-		if !w.call(ctx, "re-open the ticket", activities.AlertActs.AlertReopenTicket, in, &s.Ticket) {
+		if !w.call(ctx, PoolAutotask, "re-open the ticket", activities.AlertActs.AlertReopenTicket, in, &s.Ticket) {
 			return false
 		}
 		s.WindowEndsAt = time.Time{}
@@ -268,7 +253,7 @@ func (w *alertTicket) handle(ctx workflow.Context, ev activities.AlertEvent) boo
 func (w *alertTicket) open(ctx workflow.Context, ev activities.AlertEvent) bool {
 	s := &w.state
 	var res activities.AlertOpenResult
-	if err := w.exec(ctx, "reserve a ticket", activities.AlertActs.AlertOpenOrJoin, ev).Get(ctx, &res); err != nil {
+	if err := w.exec(ctx, PoolLocal, "Reserve a ticket for alert "+ev.AlertID+": "+ev.Title, activities.AlertActs.AlertOpenOrJoin, ev).Get(ctx, &res); err != nil {
 		w.fail(ctx, "reserve a ticket", err)
 		return false
 	}
@@ -279,7 +264,7 @@ func (w *alertTicket) open(ctx workflow.Context, ev activities.AlertEvent) bool 
 			note := activities.AlertNoteInput{TicketID: res.Ref.TicketID, Title: "Related alert in Acronis",
 				Text: fmt.Sprintf("Acronis alert %s (%s) occurred for the same resource: %s. Occurrences: %d.",
 					ev.AlertID, ev.Type, ev.Title, res.Ref.Occurrences)}
-			if err := w.exec(ctx, "note the related alert", activities.AlertActs.AlertAddNote, note).Get(ctx, nil); err != nil {
+			if err := w.exec(ctx, PoolAutotask, fmt.Sprintf("Note related alert %s on ticket %d", ev.AlertID, res.Ref.TicketID), activities.AlertActs.AlertAddNote, note).Get(ctx, nil); err != nil {
 				workflow.GetLogger(ctx).Warn("note on the storm group's ticket failed", "error", errorText(err))
 			}
 		}
@@ -297,7 +282,7 @@ func (w *alertTicket) open(ctx workflow.Context, ev activities.AlertEvent) bool 
 // external id on any later attempt, so retries never duplicate it.
 func (w *alertTicket) create(ctx workflow.Context, ev activities.AlertEvent) bool {
 	in := activities.AlertTicketInput{Ref: *w.state.Ticket, Event: ev}
-	return w.call(ctx, "create the Autotask ticket", activities.AlertActs.AlertCreateTicket, in, &w.state.Ticket)
+	return w.call(ctx, PoolAutotask, "create the Autotask ticket", activities.AlertActs.AlertCreateTicket, in, &w.state.Ticket)
 }
 
 // repeat notes a repeat of the alert on its open ticket and counts it.
@@ -305,11 +290,11 @@ func (w *alertTicket) repeat(ctx workflow.Context, ev activities.AlertEvent, t a
 	note := activities.AlertNoteInput{TicketID: t.TicketID, Title: "Alert occurred again in Acronis",
 		Text: fmt.Sprintf("Acronis alert %s (%s) occurred again at %s: %s. Occurrences: %d.",
 			ev.AlertID, ev.Type, ev.UpdatedAt.UTC().Format(time.RFC3339), ev.Title, t.Occurrences+1)}
-	if err := w.exec(ctx, "note the repeat", activities.AlertActs.AlertAddNote, note).Get(ctx, nil); err != nil {
+	if err := w.exec(ctx, PoolAutotask, fmt.Sprintf("Note the repeat of alert %s on ticket %d", ev.AlertID, t.TicketID), activities.AlertActs.AlertAddNote, note).Get(ctx, nil); err != nil {
 		w.fail(ctx, "note the repeat", err)
 		return false
 	}
-	return w.call(ctx, "count the repeat", activities.AlertActs.AlertCountOccurrence, t.RowID, dst)
+	return w.call(ctx, PoolLocal, "count the repeat", activities.AlertActs.AlertCountOccurrence, t.RowID, dst)
 }
 
 // ticketCompleted handles a ticket a technician completed in Autotask.
@@ -325,12 +310,12 @@ func (w *alertTicket) ticketCompleted(ctx workflow.Context, ticketID int64) bool
 	}
 	now := workflow.Now(ctx)
 	in := activities.AlertTicketInput{Ref: *t, At: now}
-	if !w.call(ctx, "record the ticket completed", activities.AlertActs.AlertTicketCompleted, in, &s.Ticket) {
+	if !w.call(ctx, PoolLocal, "record the ticket completed", activities.AlertActs.AlertTicketCompleted, in, &s.Ticket) {
 		return false
 	}
 	w.openWindow(st, now)
 	if st.DismissOnComplete && !s.Cleared {
-		if err := w.exec(ctx, "dismiss the Acronis alert", activities.AlertActs.AlertDismiss, s.AlertID).Get(ctx, nil); err != nil {
+		if err := w.exec(ctx, PoolAcronis, "Dismiss Acronis alert "+s.AlertID+" (its ticket was completed)", activities.AlertActs.AlertDismiss, s.AlertID).Get(ctx, nil); err != nil {
 			// The ticket is recorded closed; the dismissal is retried as a completion of the same ticket.
 			s.Ticket.State = "open"
 			w.fail(ctx, "dismiss the Acronis alert", err)
@@ -349,10 +334,11 @@ func (w *alertTicket) openWindow(st activities.AlertTicketSettings, now time.Tim
 	}
 }
 
-// call runs an activity that returns a ticket ref and stores it in dst.
-func (w *alertTicket) call(ctx workflow.Context, what string, activity any, in any, dst **activities.AlertTicketRef) bool {
+// call runs an activity that returns a ticket ref and stores it in dst;
+// what names the step in the summary and in the error a failure records.
+func (w *alertTicket) call(ctx workflow.Context, pool Pool, what string, activity any, in any, dst **activities.AlertTicketRef) bool {
 	var ref activities.AlertTicketRef
-	if err := w.exec(ctx, what, activity, in).Get(ctx, &ref); err != nil {
+	if err := w.exec(ctx, pool, w.story(what), activity, in).Get(ctx, &ref); err != nil {
 		w.fail(ctx, what, err)
 		return false
 	}
@@ -360,17 +346,29 @@ func (w *alertTicket) call(ctx workflow.Context, what string, activity any, in a
 	return true
 }
 
-func (w *alertTicket) exec(ctx workflow.Context, summary string, activity any, args ...any) workflow.Future {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		// A dead worker's step is retried within seconds.
-		HeartbeatTimeout: 20 * time.Second,
-		Summary:          summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
-		},
-	})
-	return workflow.ExecuteActivity(routed(ctx, activity), activity, args...)
+// story is a step's summary for the Temporal UI: the step, the alert and its ticket.
+func (w *alertTicket) story(what string) string {
+	s := &w.state
+	text := strings.ToUpper(what[:1]) + what[1:] + " of alert " + s.AlertID
+	if s.Ticket != nil && s.Ticket.TicketID != 0 {
+		text += fmt.Sprintf(" (ticket %d)", s.Ticket.TicketID)
+	}
+	return text
+}
+
+// alertStep is the policy every alert activity shares; failures past it are
+// retried by the workflow itself with a longer backoff (fail).
+var alertStep = activityOptions{
+	StartToClose: 2 * time.Minute,
+	Heartbeat:    20 * time.Second,
+	Retry: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
+	},
+}
+
+// exec runs one activity on pool with the alert policy.
+func (w *alertTicket) exec(ctx workflow.Context, pool Pool, summary string, activity any, args ...any) workflow.Future {
+	return executeActivity(ctx, alertStep.on(pool, summary), activity, args...)
 }
 
 // fail records a failed step; the workflow retries it later with backoff.
@@ -378,7 +376,7 @@ func (w *alertTicket) fail(ctx workflow.Context, what string, err error) {
 	s := &w.state
 	s.Failures++
 	s.LastError = what + ": " + errorText(err)
-	s.RetryAt = workflow.Now(ctx).Add(time.Duration(1<<min(s.Failures, 6)) * time.Minute)
+	s.RetryAt = workflow.Now(ctx).Add(stepBackoff(s.Failures))
 	workflow.GetLogger(ctx).Warn("alert step failed", "alert", s.AlertID, "step", what, "failures", s.Failures, "error", s.LastError)
 }
 

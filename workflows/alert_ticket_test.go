@@ -205,6 +205,7 @@ func runAlert(t *testing.T, w *ticketWorld, alertID string, start time.Time, can
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	checkPools(t, env)
 	env.SetStartTime(start)
 	w.register(env)
 	// The first step arrives with the start, as signal-with-start delivers it.
@@ -428,6 +429,7 @@ func TestAlertTicket_ContinuesAsNewOnTheServersSuggestionWithItsTicket(t *testin
 	w := newTicketWorld()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	checkPools(t, env)
 	env.SetStartTime(alertBase)
 	w.register(env)
 	const repeats = 5

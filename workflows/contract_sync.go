@@ -24,9 +24,6 @@ type ContractSyncState struct {
 	TotalCalls int64                  `json:"totalRequests"`
 }
 
-// runsPerContinueAsNew keeps the history short: each run adds about a dozen events.
-const runsPerContinueAsNew = 200
-
 // ContractSyncWorkflow polls Autotask for contract changes forever (id
 // "contract-sync"): each run is one activity, then a durable sleep until the
 // next interval or a "sync now" signal.
@@ -35,53 +32,46 @@ func ContractSyncWorkflow(ctx workflow.Context, state ContractSyncState) error {
 	if err := workflow.SetQueryHandler(ctx, QuerySyncStatus, func() (ContractSyncState, error) { return state, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    2 * time.Minute,
-		Summary:             "read changes from Autotask and notify customers",
-		RetryPolicy: &temporal.RetryPolicy{
+	// The sync reads Autotask under the budget it shares out itself and signals
+	// customer workflows, so it runs on the workflow's queue.
+	actx := withActivityOptions(ctx, activityOptions{
+		Pool:         PoolLocal,
+		Summary:      "Read contract changes from Autotask and notify their customers",
+		StartToClose: 30 * time.Minute,
+		Heartbeat:    2 * time.Minute,
+		Retry: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute, MaximumAttempts: 3,
 		},
 	})
-	for runs := 0; ; runs++ {
-		// Drain "sync now" requests: this run serves all of them, polling at once.
-		for syncNow.ReceiveAsync(nil) {
-			state.Cursor.PollNow = true
-		}
-		var res activities.SyncResult
-		err := workflow.ExecuteActivity(actx, activities.ContractSyncActs.SyncContracts, state.Cursor).Get(ctx, &res)
-		now := workflow.Now(ctx)
-		wait := time.Minute
-		if err != nil {
-			state.Failures++
-			state.LastError = errorText(err)
-			wait = min(time.Duration(state.Failures)*time.Minute, 15*time.Minute)
-			workflow.GetLogger(ctx).Warn("contract sync failed", "failures", state.Failures, "error", state.LastError)
-		} else {
-			state.Cursor, state.Last, state.LastRunAt = res.Cursor, &res, now
-			state.Failures, state.LastError = 0, ""
-			state.Runs++
-			state.TotalCalls += res.Requests
-			if res.CycleCompleted {
-				state.LastCycle = res.LastCycle
+	return poller{
+		what:         "contract sync",
+		syncNow:      syncNow,
+		syncNowAsked: func() { state.Cursor.PollNow = true }, // poll at once
+		poll: func(ctx workflow.Context) time.Duration {
+			var res activities.SyncResult
+			err := workflow.ExecuteActivity(actx, activities.ContractSyncActs.SyncContracts, state.Cursor).Get(ctx, &res)
+			now := workflow.Now(ctx)
+			wait := time.Minute
+			if err != nil {
+				wait = pollFailed(ctx, "contract sync", &state.Failures, &state.LastError, err, time.Minute)
+			} else {
+				state.Cursor, state.Last, state.LastRunAt = res.Cursor, &res, now
+				state.Failures, state.LastError = 0, ""
+				state.Runs++
+				state.TotalCalls += res.Requests
+				if res.CycleCompleted {
+					state.LastCycle = res.LastCycle
+				}
+				wait = res.NextRunIn
 			}
-			wait = res.NextRunIn
-		}
-		state.NextRunAt = now.Add(wait)
-		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Last run %s: %s. Next run at %s.",
-			now.UTC().Format(time.RFC3339), syncSummary(state), state.NextRunAt.UTC().Format(time.RFC3339)))
-
-		if runs+1 >= runsPerContinueAsNew || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			for syncNow.ReceiveAsync(nil) {
-				state.Cursor.PollNow = true
-			}
+			state.NextRunAt = now.Add(wait)
+			pollDetails(ctx, now, syncSummary(state), state.NextRunAt)
+			return wait
+		},
+		continueAsNew: func(ctx workflow.Context) error {
 			return workflow.NewContinueAsNewError(ctx, ContractSyncWorkflow, state)
-		}
-		// Sleep until the next interval; a "sync now" cuts it short.
-		if err := sleepOrSignal(ctx, wait, syncNow, "next contract sync"); err != nil {
-			return err
-		}
-	}
+		},
+	}.run(ctx)
 }
 
 func syncSummary(s ContractSyncState) string {

@@ -77,17 +77,15 @@ func CustomerWorkflow(ctx workflow.Context, state CustomerState) error {
 }
 
 type customer struct {
-	state       CustomerState
-	contracts   workflow.ReceiveChannel
-	refresh     workflow.ReceiveChannel
-	replan      workflow.ReceiveChannel
-	wake        workflow.Channel
-	mu          workflow.Mutex
-	timerAt     time.Time
-	timerCancel workflow.CancelFunc
-	timer       workflow.Future
-	upserted    [2]string
-	recorded    [2]string
+	state     CustomerState
+	contracts workflow.ReceiveChannel
+	refresh   workflow.ReceiveChannel
+	replan    workflow.ReceiveChannel
+	wake      workflow.Channel
+	mu        workflow.Mutex
+	timer     deadlineTimer
+	upserted  [2]string
+	recorded  [2]string
 }
 
 func (c *customer) setup(ctx workflow.Context) error {
@@ -137,9 +135,12 @@ func (c *customer) run(ctx workflow.Context) error {
 		if !c.waitingToRetry(ctx) {
 			c.advanceDeprovisioning(ctx)
 		}
-		if c.twoWayActive() && !c.waitingToRetry(ctx) && !c.state.NeedsReconcile &&
-			workflow.GetVersion(ctx, "two-way-sync", workflow.DefaultVersion, 1) == 1 {
-			c.twoWaySync(ctx)
+		if c.twoWayActive() && !c.waitingToRetry(ctx) && !c.state.NeedsReconcile {
+			// Asked only here, so the marker is recorded exactly when it was before.
+			twoWay := workflow.GetVersion(ctx, versionTwoWaySync, workflow.DefaultVersion, 1)
+			if twoWay == 1 {
+				c.twoWaySync(ctx)
+			}
 		}
 		c.mu.Unlock()
 		c.publish(ctx)
@@ -166,9 +167,7 @@ func (c *customer) run(ctx workflow.Context) error {
 		sel.AddReceive(c.refresh, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.replan, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(c.wake, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
-		if c.timer != nil {
-			sel.AddFuture(c.timer, func(workflow.Future) { c.timer, c.timerAt = nil, time.Time{} })
-		}
+		c.timer.addTo(sel)
 		sel.Select(ctx)
 		if err := ctx.Err(); err != nil {
 			return err // cancelled by an operator: stop, leaving Acronis as it is
@@ -216,7 +215,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 	s := &c.state
 	if s.Snapshot == nil {
 		var snap activities.CompanySnapshot
-		if err := c.exec(ctx, "read company from Autotask", activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
+		if err := c.exec(ctx, PoolAutotask, fmt.Sprintf("Read company %d and its contracts from Autotask", s.CompanyID), activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
 			c.fail(ctx, "read company from Autotask", err)
 			return
 		}
@@ -225,7 +224,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 	var plan activities.Plan
 	now := workflow.Now(ctx)
 	s.NextBoundary = nextContractBoundary(s.Snapshot, now)
-	if err := c.exec(ctx, "plan entitlements", activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &plan); err != nil {
+	if err := c.exec(ctx, PoolLocal, "Plan quotas for "+c.who()+" from its contracts", activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &plan); err != nil {
 		c.fail(ctx, "plan entitlements", err)
 		return
 	}
@@ -284,14 +283,24 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	if s.Plan.Settings.AccountsBasedOn == "primary_contact" {
 		// Read once and kept for retries: it is one Autotask request per customer
 		// (BENCHMARKS.md, finding 2). Workflows before this change re-read it.
+		// Each version is asked only when its case applies, in this order, as
+		// the switch that recorded the v3 histories asked them.
+		keep := false
+		if s.Contact != nil {
+			keep = workflow.GetVersion(ctx, versionKeepPrimaryContact, workflow.DefaultVersion, 1) == 1
+		}
+		fromSnapshot := false
+		if !keep && s.Snapshot != nil && s.Snapshot.ContactKnown {
+			fromSnapshot = workflow.GetVersion(ctx, versionContactFromSnapshot, workflow.DefaultVersion, 1) == 1
+		}
 		switch {
-		case s.Contact != nil && workflow.GetVersion(ctx, "keep-primary-contact", workflow.DefaultVersion, 1) == 1:
+		case keep:
 			in.Contact = s.Contact
-		case s.Snapshot != nil && s.Snapshot.ContactKnown && workflow.GetVersion(ctx, "contact-from-snapshot", workflow.DefaultVersion, 1) == 1:
+		case fromSnapshot:
 			// The contract sync reads contacts in batches of 200 companies.
 			in.Contact = s.Snapshot.PrimaryContact
 		default:
-			if err := c.exec(ctx, "read primary contact", activities.AutotaskActs.PrimaryContact, s.CompanyID).Get(ctx, &in.Contact); err != nil {
+			if err := c.exec(ctx, PoolAutotask, "Read the primary contact of "+c.who()+" from Autotask", activities.AutotaskActs.PrimaryContact, s.CompanyID).Get(ctx, &in.Contact); err != nil {
 				c.fail(ctx, "read primary contact", err)
 				return false
 			}
@@ -301,7 +310,7 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	// Counted before the attempt: any later attempt looks for the tenant this one may create.
 	s.ProvisionAttempts++
 	var p activities.Provisioned
-	if err := c.exec(ctx, "provision tenant", activities.AcronisActs.ProvisionTenant, in).Get(ctx, &p); err != nil {
+	if err := c.exec(ctx, PoolAcronis, "Create Acronis tenant for "+c.who(), activities.AcronisActs.ProvisionTenant, in).Get(ctx, &p); err != nil {
 		if hasErrorType(err, activities.ErrTypeNameTaken) {
 			// Waiting for an admin, not failing: retrying cannot help until the company is mapped.
 			s.Phase, s.LastError, s.NeedsReconcile = PhaseUnmapped, errorText(err), false
@@ -314,7 +323,7 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	// The mapping is recorded only after the tenant exists; the tenant's
 	// internal tag lets a retry find it, so a crash in between duplicates nothing.
 	rec := activities.MapInput{CompanyID: s.CompanyID, TenantID: p.TenantID, Actor: "provisioning"}
-	if err := c.exec(ctx, "record mapping", activities.StoreActs.RecordAutomaticMapping, rec).Get(ctx, nil); err != nil {
+	if err := c.exec(ctx, PoolLocal, "Record that "+c.who()+" maps to tenant "+p.TenantID, activities.StoreActs.RecordAutomaticMapping, rec).Get(ctx, nil); err != nil {
 		c.fail(ctx, "record mapping", err)
 		return false
 	}
@@ -331,7 +340,7 @@ func (c *customer) applyQuotas(ctx workflow.Context, quotas []entitlement.Quota,
 		return true
 	}
 	in := activities.ApplyQuotasInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Quotas: quotas, Reason: reason}
-	if err := c.exec(ctx, "apply quotas", activities.AcronisActs.ApplyQuotas, in).Get(ctx, nil); err != nil {
+	if err := c.exec(ctx, PoolAcronis, "Set the Acronis quotas of "+c.who()+" ("+reason+")", activities.AcronisActs.ApplyQuotas, in).Get(ctx, nil); err != nil {
 		c.fail(ctx, "apply quotas", err)
 		return false
 	}
@@ -348,7 +357,7 @@ func (c *customer) cancelDeprovisioning(ctx workflow.Context) bool {
 	}
 	if s.Deprovision.Disabled {
 		in := activities.TenantStateInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: "active services again"}
-		if err := c.exec(ctx, "enable tenant", activities.AcronisActs.EnableTenant, in).Get(ctx, nil); err != nil {
+		if err := c.exec(ctx, PoolAcronis, "Enable tenant "+s.TenantID+" of "+c.who()+" again", activities.AcronisActs.EnableTenant, in).Get(ctx, nil); err != nil {
 			c.fail(ctx, "enable tenant", err)
 			return false
 		}
@@ -382,7 +391,7 @@ func (c *customer) advanceDeprovisioning(ctx workflow.Context) {
 	}
 	in := activities.TenantStateInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: "deprovisioning: no active services since " + d.Since.UTC().Format(time.RFC3339)}
 	if set.DisableEnabled && !d.Disabled && (forced || !now.Before(d.Since.Add(set.DisableAfter))) {
-		if err := c.exec(ctx, "disable tenant", activities.AcronisActs.DisableTenant, in).Get(ctx, nil); err != nil {
+		if err := c.exec(ctx, PoolAcronis, "Disable tenant "+s.TenantID+" of "+c.who(), activities.AcronisActs.DisableTenant, in).Get(ctx, nil); err != nil {
 			c.fail(ctx, "disable tenant", err)
 			return
 		}
@@ -393,12 +402,12 @@ func (c *customer) advanceDeprovisioning(ctx workflow.Context) {
 		}
 	}
 	if set.DeleteEnabled && (forced || !now.Before(d.Since.Add(set.DeleteAfter))) {
-		if err := c.exec(ctx, "delete tenant", activities.AcronisActs.DeleteTenant, in).Get(ctx, nil); err != nil {
+		if err := c.exec(ctx, PoolAcronis, "Delete tenant "+s.TenantID+" of "+c.who(), activities.AcronisActs.DeleteTenant, in).Get(ctx, nil); err != nil {
 			c.fail(ctx, "delete tenant", err)
 			return
 		}
 		un := activities.UnmapInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Actor: "deprovisioning", Reason: "tenant deleted"}
-		if err := c.exec(ctx, "remove mapping", activities.StoreActs.RemoveMapping, un).Get(ctx, nil); err != nil {
+		if err := c.exec(ctx, PoolLocal, "Remove the mapping of "+c.who()+" to tenant "+s.TenantID, activities.StoreActs.RemoveMapping, un).Get(ctx, nil); err != nil {
 			c.fail(ctx, "remove mapping", err)
 			return
 		}
@@ -418,69 +427,64 @@ func zeroQuotas(qs []entitlement.Quota) []entitlement.Quota {
 	return out
 }
 
-// nextWake is the earliest time the workflow must act without a message.
-func (c *customer) nextWake() time.Time {
+// nextWake is the earliest time the workflow must act without a message,
+// and what it will do then (the timer's summary).
+func (c *customer) nextWake() (time.Time, string) {
 	s := &c.state
 	var at time.Time
-	earliest := func(t time.Time) {
+	var what string
+	earliest := func(t time.Time, w string) {
 		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
-			at = t
+			at, what = t, w
 		}
 	}
 	if s.NeedsReconcile {
-		earliest(s.RetryAt)
+		earliest(s.RetryAt, "retry the failed step")
 	}
-	earliest(s.NextBoundary)
+	earliest(s.NextBoundary, "a contract starts or ends")
 	if c.twoWayActive() {
-		earliest(s.NextDriftCheck)
+		earliest(s.NextDriftCheck, "check Acronis for quota changes")
 	}
 	for _, p := range s.pendingActions() {
 		if !p.Held {
-			earliest(p.At)
+			earliest(p.At, strings.ReplaceAll(p.Action, "-", " "))
 		}
 	}
-	return at
+	return at, what
 }
 
 // armTimer keeps exactly one timer, for nextWake, and replaces it only when
 // the deadline moves (a settings change, a hold, a retry).
 func (c *customer) armTimer(ctx workflow.Context) {
-	at := c.nextWake()
-	if at.Equal(c.timerAt) && (c.timer != nil || at.IsZero()) {
-		return
-	}
-	if c.timerCancel != nil {
-		c.timerCancel()
-		c.timerCancel, c.timer = nil, nil
-	}
-	c.timerAt = at
-	if at.IsZero() {
-		return
-	}
-	d := at.Sub(workflow.Now(ctx))
-	if d < time.Second {
-		d = time.Second
-	}
-	tctx, cancel := workflow.WithCancel(ctx)
-	c.timerCancel = cancel
-	c.timer = workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: "next action at " + at.UTC().Format(time.RFC3339)})
+	at, what := c.nextWake()
+	c.timer.set(ctx, at, time.Second, "Wait until "+what+" at "+at.UTC().Format(time.RFC3339))
 }
 
-// exec runs one activity with the policy every customer activity shares.
-func (c *customer) exec(ctx workflow.Context, summary string, activity any, args ...any) workflow.Future {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		// The worker heartbeats every running activity; a dead worker's step is retried within seconds.
-		HeartbeatTimeout: 20 * time.Second,
-		Summary:          summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    2 * time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    5,
-		},
-	})
-	return workflow.ExecuteActivity(routed(ctx, activity), activity, args...)
+// customerStep is the policy every customer activity shares; failures past
+// it are retried by the workflow itself with a longer backoff (fail).
+var customerStep = activityOptions{
+	StartToClose: 2 * time.Minute,
+	Heartbeat:    20 * time.Second,
+	Retry: &temporal.RetryPolicy{
+		InitialInterval:    2 * time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+		MaximumAttempts:    5,
+	},
+}
+
+// exec runs one activity on pool with the customer policy; summary is what
+// the Temporal UI shows for it.
+func (c *customer) exec(ctx workflow.Context, pool Pool, summary string, activity any, args ...any) workflow.Future {
+	return executeActivity(ctx, customerStep.on(pool, summary), activity, args...)
+}
+
+// who names the customer in summaries: its name once known, else its id.
+func (c *customer) who() string {
+	if c.state.CompanyName == "" {
+		return fmt.Sprintf("company %d", c.state.CompanyID)
+	}
+	return c.state.CompanyName
 }
 
 // fail records a failed step; the workflow retries it later with backoff, and
@@ -489,8 +493,7 @@ func (c *customer) fail(ctx workflow.Context, what string, err error) {
 	s := &c.state
 	s.Failures++
 	s.LastError = what + ": " + errorText(err)
-	backoff := time.Duration(1<<min(s.Failures, 6)) * time.Minute
-	s.RetryAt = workflow.Now(ctx).Add(backoff)
+	s.RetryAt = workflow.Now(ctx).Add(stepBackoff(s.Failures))
 	s.NeedsReconcile = true
 	if s.Failures >= failuresBeforeError {
 		s.Phase = PhaseError
@@ -528,7 +531,7 @@ func (c *customer) auditAs(ctx workflow.Context, actor, kind, reason string) {
 	s := c.state
 	e := activities.AuditInput{Actor: actor, Kind: kind, CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: reason}
 	// The audit entry is best effort here: the state change it describes already happened.
-	_ = c.exec(ctx, "audit "+kind, activities.StoreActs.RecordCustomerEvent, e).Get(ctx, nil)
+	_ = c.exec(ctx, PoolLocal, "Audit "+kind+" of "+c.who(), activities.StoreActs.RecordCustomerEvent, e).Get(ctx, nil)
 }
 
 // publish keeps the search attributes and the UI's current details in step with the state.
@@ -543,10 +546,12 @@ func (c *customer) publish(ctx workflow.Context) {
 	}
 	// The store keeps each customer's phase and last error for lists and stats
 	// (added after v1: replayed v1 histories take the default branch).
-	if rec := [2]string{string(s.Phase), s.LastError}; rec != c.recorded &&
-		workflow.GetVersion(ctx, "record-customer-state", workflow.DefaultVersion, 1) == 1 {
-		if err := c.exec(ctx, "record customer state", activities.StoreActs.RecordCustomerState, s.CompanyID, rec[0], rec[1]).Get(ctx, nil); err == nil {
-			c.recorded = rec
+	if rec := [2]string{string(s.Phase), s.LastError}; rec != c.recorded {
+		// Asked only when there is something to record, as before.
+		if workflow.GetVersion(ctx, versionRecordCustomerState, workflow.DefaultVersion, 1) == 1 {
+			if err := c.exec(ctx, PoolLocal, "Record that "+c.who()+" is "+rec[0], activities.StoreActs.RecordCustomerState, s.CompanyID, rec[0], rec[1]).Get(ctx, nil); err == nil {
+				c.recorded = rec
+			}
 		}
 	}
 	workflow.SetCurrentDetails(ctx, c.details())

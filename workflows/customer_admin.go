@@ -49,7 +49,7 @@ func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, 
 	var confirmed *plan.Customer
 	if workflow.GetVersion(ctx, versionMapPlan, workflow.DefaultVersion, 1) == 1 {
 		check := activities.MapInput{CompanyID: c.state.CompanyID, TenantID: r.TenantID, Actor: r.Actor}
-		if err := c.exec(ctx, "check tenant can be mapped", activities.AcronisActs.CheckMappable, check).Get(ctx, nil); err != nil {
+		if err := c.exec(ctx, PoolAcronis, "Check tenant "+r.TenantID+" can be mapped to "+c.who(), activities.AcronisActs.CheckMappable, check).Get(ctx, nil); err != nil {
 			return ActionResult{}, refusal(err)
 		}
 		p, err := c.previewMapping(ctx, r.TenantID)
@@ -63,7 +63,7 @@ func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, 
 		confirmed = &p
 	}
 	in := activities.MapInput{CompanyID: c.state.CompanyID, TenantID: r.TenantID, Actor: r.Actor}
-	if err := c.exec(ctx, "map tenant", activities.AcronisActs.MapExistingTenant, in).Get(ctx, nil); err != nil {
+	if err := c.exec(ctx, PoolAcronis, "Map "+c.who()+" to existing tenant "+r.TenantID, activities.AcronisActs.MapExistingTenant, in).Get(ctx, nil); err != nil {
 		// Refused (self-service tenant, already mapped elsewhere…): the reason and its type go back to the admin.
 		return ActionResult{}, refusal(err)
 	}
@@ -105,7 +105,7 @@ func (c *customer) handleUnmap(ctx workflow.Context, r ActionRequest) (ActionRes
 		reason = r.Reason + "; " + reason
 	}
 	in := activities.UnmapInput{CompanyID: c.state.CompanyID, TenantID: tenant, Actor: r.Actor, Reason: reason}
-	if err := c.exec(ctx, "remove mapping", activities.StoreActs.RemoveMapping, in).Get(ctx, nil); err != nil {
+	if err := c.exec(ctx, PoolLocal, "Remove the mapping of "+c.who()+" to tenant "+tenant+" (asked by "+r.Actor+")", activities.StoreActs.RemoveMapping, in).Get(ctx, nil); err != nil {
 		return ActionResult{}, refusal(err)
 	}
 	c.state.TenantID, c.state.MappedHow, c.state.Applied = "", "", ""

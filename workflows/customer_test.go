@@ -234,6 +234,7 @@ func TestCustomerWorkflow(t *testing.T) { suite.Run(t, new(CustomerSuite)) }
 
 func (s *CustomerSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
+	checkPools(s.T(), s.env)
 	s.start = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	s.env.SetStartTime(s.start)
 	w := newWorld()

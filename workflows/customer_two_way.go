@@ -38,7 +38,7 @@ func (c *customer) twoWaySync(ctx workflow.Context) {
 	}
 	s.NextDriftCheck = now.Add(driftEvery)
 	var current []activities.TenantQuota
-	if err := c.exec(ctx, "read quotas for two-way sync", activities.AcronisActs.ReadQuotas, s.TenantID).Get(ctx, &current); err != nil {
+	if err := c.exec(ctx, PoolAcronis, "Read the Acronis quotas of "+c.who()+" for two-way sync", activities.AcronisActs.ReadQuotas, s.TenantID).Get(ctx, &current); err != nil {
 		c.fail(ctx, "read quotas for two-way sync", err)
 		return
 	}
@@ -52,7 +52,7 @@ func (c *customer) twoWaySync(ctx workflow.Context) {
 		if !ok {
 			continue
 		}
-		if err := c.exec(ctx, "write the Acronis quota to Autotask", activities.AutotaskActs.SetContractUnits, set).Get(ctx, nil); err != nil {
+		if err := c.exec(ctx, PoolAutotask, "Write "+c.who()+"'s Acronis quota to contract "+fmt.Sprint(set.ContractID)+" in Autotask", activities.AutotaskActs.SetContractUnits, set).Get(ctx, nil); err != nil {
 			c.fail(ctx, "write quota change to Autotask", err)
 			return
 		}

@@ -12,11 +12,6 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 )
 
-// versionMapPlan: mapping to an existing tenant first plans what the mapping
-// will write and, when the plan warns, needs the plan's id (issue 14). Added
-// in release 0.4; remove when no workflow older than that runs.
-const versionMapPlan = "map-existing-with-plan"
-
 // ErrTypePlanRequired is the refusal of a mapping whose plan carries warnings
 // and was not confirmed: the error's details carry the plan.
 const ErrTypePlanRequired = "PlanRequired"
@@ -28,18 +23,18 @@ func (c *customer) previewMapping(ctx workflow.Context, tenantID string) (plan.C
 	s := &c.state
 	if s.Snapshot == nil {
 		var snap activities.CompanySnapshot
-		if err := c.exec(ctx, "read company from Autotask", activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
+		if err := c.exec(ctx, PoolAutotask, "Read "+c.who()+" from Autotask", activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
 			return plan.Customer{}, err
 		}
 		s.Snapshot, s.CompanyName = &snap, snap.CompanyName
 	}
 	now := workflow.Now(ctx)
 	var p activities.Plan
-	if err := c.exec(ctx, "plan entitlements", activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &p); err != nil {
+	if err := c.exec(ctx, PoolLocal, "Plan the entitlements of "+c.who(), activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &p); err != nil {
 		return plan.Customer{}, err
 	}
 	var current []plan.ItemState
-	if err := c.exec(ctx, "read tenant items and usage", activities.AcronisActs.ReadTenantItems, tenantID).Get(ctx, &current); err != nil {
+	if err := c.exec(ctx, PoolAcronis, "Read the items and usage of tenant "+tenantID, activities.AcronisActs.ReadTenantItems, tenantID).Get(ctx, &current); err != nil {
 		return plan.Customer{}, err
 	}
 	return mappingPlan(c.state, p, tenantID, current, now), nil

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/usage"
 )
@@ -32,6 +33,90 @@ type usageWorld struct {
 	collects   []activities.UsageBatchInput
 	writes     []activities.UsageWriteInput
 	runsRecord []activities.UsageRunSummary
+
+	// Billing reports: each report is in_progress for pollsToSave polls,
+	// then saved; failReports makes that many reports fail first.
+	pollsToSave int
+	failReports int
+	ensures     []usage.Period
+	polls       []usage.ReportRef
+	settles     []usage.ReportRef
+	reports     map[usage.Period]*fakeReport
+}
+
+type fakeReport struct {
+	ref    usage.ReportRef
+	polls  int
+	failed bool
+}
+
+func (w *usageWorld) ensure(_ context.Context, in activities.UsageReportInput) (activities.UsageReportStatus, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ensures = append(w.ensures, in.Period)
+	if w.reports == nil {
+		w.reports = map[usage.Period]*fakeReport{}
+	}
+	r := w.reports[in.Period]
+	if r == nil || r.failed { // a failed report is replaced by a new one
+		n := len(w.ensures)
+		r = &fakeReport{ref: usage.ReportRef{RowID: int64(n), ReportID: fmt.Sprintf("report-%d", n), Period: in.Period}}
+		if w.failReports > 0 {
+			w.failReports--
+			r.failed = true
+		}
+		w.reports[in.Period] = r
+	}
+	return w.status(r), nil
+}
+
+func (w *usageWorld) status(r *fakeReport) activities.UsageReportStatus {
+	switch {
+	case r.failed:
+		return activities.UsageReportStatus{Ref: r.ref, Status: acronis.StoredFailed, Error: "generation failed"}
+	case r.polls < w.pollsToSave:
+		return activities.UsageReportStatus{Ref: r.ref, Status: acronis.StoredInProgress}
+	}
+	ref := r.ref
+	ref.StoredID = "stored-" + ref.ReportID
+	return activities.UsageReportStatus{Ref: ref, Status: acronis.StoredSaved}
+}
+
+func (w *usageWorld) poll(_ context.Context, ref usage.ReportRef) (activities.UsageReportStatus, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.polls = append(w.polls, ref)
+	r := w.reports[ref.Period]
+	r.polls++
+	return w.status(r), nil
+}
+
+func (w *usageWorld) settle(_ context.Context, ref usage.ReportRef) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.settles = append(w.settles, ref)
+	return nil
+}
+
+// live and fromReports split the recorded batches by where their figures come from.
+func (w *usageWorld) live() []activities.UsageBatchInput {
+	var out []activities.UsageBatchInput
+	for _, c := range w.collects {
+		if c.Report == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (w *usageWorld) fromReports() []activities.UsageBatchInput {
+	var out []activities.UsageBatchInput
+	for _, c := range w.collects {
+		if c.Report != nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (w *usageWorld) plan(_ context.Context, in activities.UsagePlanInput) (activities.UsageRunPlan, error) {
@@ -99,6 +184,7 @@ func (s *UsageReportSuite) SetupTest() {
 // newEnv is a fresh environment (one per workflow generation) on the same world.
 func (s *UsageReportSuite) newEnv(start time.Time) {
 	s.env = s.NewTestWorkflowEnvironment()
+	checkPools(s.T(), s.env)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Usage{})
 	w := s.world
@@ -106,6 +192,9 @@ func (s *UsageReportSuite) newEnv(start time.Time) {
 	s.env.OnActivity(activities.UsageActs.CollectUsage, mock.Anything, mock.Anything).Return(w.collect).Maybe()
 	s.env.OnActivity(activities.UsageActs.ReportUsage, mock.Anything, mock.Anything).Return(w.write).Maybe()
 	s.env.OnActivity(activities.UsageActs.RecordUsageRun, mock.Anything, mock.Anything).Return(w.record).Maybe()
+	s.env.OnActivity(activities.UsageActs.EnsureUsageReport, mock.Anything, mock.Anything).Return(w.ensure).Maybe()
+	s.env.OnActivity(activities.UsageActs.PollUsageReport, mock.Anything, mock.Anything).Return(w.poll).Maybe()
+	s.env.OnActivity(activities.UsageActs.SettleUsageReport, mock.Anything, mock.Anything).Return(w.settle).Maybe()
 }
 
 // generation runs one workflow generation from state and returns the state it continued as new with.
@@ -150,24 +239,96 @@ func (s *UsageReportSuite) TestCurrentMonthRunsDailyAcrossTheYearEnd() {
 	// A new workflow runs at once, then sleeps until midnight.
 	next := s.generation(UsageReportState{})
 	s.Equal(utc(2027, 1, 1, 0), next.NextRunAt)
-	s.Require().Len(s.world.collects, 1)
-	s.Equal(utc(2026, 12, 31, 0), s.world.collects[0].EffectiveDate, "current month takes effect today")
+	live := s.world.live()
+	s.Require().Len(live, 1)
+	s.Equal(utc(2026, 12, 31, 0), live[0].EffectiveDate, "current month takes effect today")
+	s.True(live[0].Estimate, "live current-month figures are estimates")
+	// November, closed for a month, is settled from its billing report,
+	// effective on its last day like its last estimate.
+	settled := s.world.fromReports()
+	s.Require().Len(settled, 1)
+	s.Equal(usage.Period{Start: utc(2026, 11, 1, 0), End: utc(2026, 12, 1, 0)}, settled[0].Period)
+	s.Equal(utc(2026, 11, 30, 0), settled[0].EffectiveDate)
+	s.False(settled[0].Estimate)
+	s.Equal(utc(2026, 12, 1, 0), next.SettledThrough)
+	s.Empty(next.Unsettled)
 
-	// The midnight run still reports December (the month so far is the whole month), effective on its last day.
+	// The midnight run still reports December (the month so far is the whole
+	// month), effective on its last day; its report is not asked for yet
+	// (Acronis generates the month's usage at the end of the 1st).
 	s.newEnv(utc(2026, 12, 31, 15).Add(time.Minute))
 	next = s.generation(next)
-	s.Require().Len(s.world.collects, 2)
-	got := s.world.collects[1]
-	s.Equal(usage.Period{Start: utc(2026, 12, 1, 0), End: utc(2027, 1, 1, 0)}, got.Period)
-	s.Equal(utc(2026, 12, 31, 0), got.EffectiveDate)
+	live = s.world.live()
+	s.Require().Len(live, 2)
+	s.Equal(usage.Period{Start: utc(2026, 12, 1, 0), End: utc(2027, 1, 1, 0)}, live[1].Period)
+	s.Equal(utc(2026, 12, 31, 0), live[1].EffectiveDate)
+	s.Len(s.world.fromReports(), 1, "no report for December on January 1st")
 	s.Equal(utc(2027, 1, 2, 0), next.NextRunAt)
 	s.Equal(2, next.Runs)
 
-	// The next day reports January so far.
+	// The next day reports January so far and settles December from its report.
 	s.newEnv(utc(2027, 1, 1, 0).Add(time.Minute))
-	s.generation(next)
-	s.Equal(usage.Period{Start: utc(2027, 1, 1, 0), End: utc(2027, 2, 1, 0)}, s.world.collects[2].Period)
-	s.Equal(utc(2027, 1, 2, 0), s.world.collects[2].EffectiveDate)
+	next = s.generation(next)
+	live = s.world.live()
+	s.Equal(usage.Period{Start: utc(2027, 1, 1, 0), End: utc(2027, 2, 1, 0)}, live[2].Period)
+	s.Equal(utc(2027, 1, 2, 0), live[2].EffectiveDate)
+	settled = s.world.fromReports()
+	s.Require().Len(settled, 2)
+	s.Equal(usage.Period{Start: utc(2026, 12, 1, 0), End: utc(2027, 1, 1, 0)}, settled[1].Period)
+	s.Equal(utc(2026, 12, 31, 0), settled[1].EffectiveDate, "the correction lands where the last estimate did")
+	s.Equal("stored-"+settled[1].Report.ReportID, settled[1].Report.StoredID)
+	s.Equal(utc(2027, 1, 1, 0), next.SettledThrough)
+	s.Len(s.world.settles, 2)
+}
+
+// TestPreviousMonthIsSettledOnceFromItsReport: previous_month bills only from
+// the billing report, once, across a leap-year February.
+func (s *UsageReportSuite) TestPreviousMonthIsSettledOnceFromItsReport() {
+	s.world.setting = usage.Setting{Period: settings.PeriodPreviousMonth}
+	s.world.pollsToSave = 2
+	s.newEnv(utc(2028, 2, 29, 12))
+	next := s.generation(UsageReportState{NextRunAt: utc(2028, 3, 1, 0), Setting: s.world.setting})
+	s.Empty(s.world.live(), "closed periods never bill live usage")
+	settled := s.world.fromReports()
+	s.Require().Len(settled, 1)
+	s.Equal(usage.Period{Start: utc(2028, 2, 1, 0), End: utc(2028, 3, 1, 0)}, settled[0].Period, "February 2028 has 29 days")
+	s.Equal("2028-02-01 – 2028-02-29", usage.ReportDates(settled[0].Period))
+	s.Equal(utc(2028, 2, 1, 0), settled[0].EffectiveDate)
+	s.Len(s.world.ensures, 1)
+	s.Len(s.world.polls, 2, "polled until saved")
+	s.Equal(utc(2028, 3, 1, 0), next.SettledThrough)
+
+	// The next daily run has nothing left to settle for February.
+	s.newEnv(utc(2028, 3, 1, 0).Add(time.Minute))
+	next = s.generation(next)
+	s.Len(s.world.ensures, 1, "no second report")
+	s.Len(s.world.fromReports(), 1)
+	s.Equal(utc(2028, 3, 3, 0), next.NextRunAt)
+}
+
+// TestAFailedReportKeepsItsPeriod: a failed report leaves the period unsettled
+// and retried within the hour with a new report; the month after is settled
+// only after it, so no period is lost or overtaken.
+func (s *UsageReportSuite) TestAFailedReportKeepsItsPeriod() {
+	s.world.setting = usage.Setting{Period: settings.PeriodCustomBillingMonth, BillingDay: 28}
+	s.world.failReports = 1
+	s.newEnv(utc(2027, 2, 27, 12))
+	next := s.generation(UsageReportState{NextRunAt: utc(2027, 2, 28, 0), Setting: s.world.setting})
+	jan28 := usage.Period{Start: utc(2027, 1, 28, 0), End: utc(2027, 2, 28, 0)}
+	s.Equal([]usage.Period{jan28}, next.Unsettled)
+	s.Empty(s.world.collects)
+	s.Equal(utc(2027, 2, 28, 1), next.NextRunAt, "retried in an hour, not on March 28th")
+	s.Require().NotEmpty(next.LastRun.Failed)
+	s.Contains(next.LastRun.Failed[0], "failed")
+
+	s.newEnv(utc(2027, 2, 28, 0).Add(time.Minute))
+	next = s.generation(next)
+	s.Empty(next.Unsettled)
+	s.Require().Len(s.world.fromReports(), 1)
+	s.Equal(jan28, s.world.fromReports()[0].Period)
+	s.NotEqual(s.world.ensures, nil)
+	s.Equal("report-2", s.world.fromReports()[0].Report.ReportID, "the failed report is replaced")
+	s.Equal(utc(2027, 3, 28, 0), next.NextRunAt)
 }
 
 func (s *UsageReportSuite) TestBillingDay28CoversFebruary29() {

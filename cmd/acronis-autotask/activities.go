@@ -8,6 +8,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/config"
 	"github.com/acronis-autotask/acronis-autotask/internal/connections"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
@@ -25,23 +26,24 @@ var activitiesModule = fx.Module("activities",
 		newAcronisActivities,
 		asActivities(func(a *activities.Acronis) any { return a }),
 		asActivities(func(p *connections.Provider, st *store.Store) any {
-			return &activities.Autotask{Client: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) }, Audit: st}
+			return &activities.Autotask{Client: autotaskAt(p, autotask.PriorityBilling), Audit: st}
 		}),
 		asActivities(func(st *store.Store, a *activities.Acronis, day dayLength) any {
 			return &activities.Store{DB: st, Catalog: a.Catalog, Day: day.d}
 		}),
-		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers) any {
+		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers, cfg config.Config) any {
 			return &activities.ContractSync{
-				Autotask:  func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) },
-				Store:     st,
-				Customers: cust,
-				Audit:     st,
+				Autotask:    autotaskAt(p, autotask.PriorityScan),
+				HourlyLimit: cfg.AutotaskHourlyBudget,
+				Store:       st,
+				Customers:   cust,
+				Audit:       st,
 			}
 		}),
 		asActivities(func(p *connections.Provider, st *store.Store) any {
 			return &activities.Usage{
 				Acronis:  func(ctx context.Context) (activities.UsageAcronis, error) { return p.Acronis(ctx) },
-				Autotask: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) },
+				Autotask: autotaskAt(p, autotask.PriorityBilling),
 				Store:    st,
 			}
 		}),
@@ -51,20 +53,30 @@ var activitiesModule = fx.Module("activities",
 		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers, day dayLength) any {
 			return &activities.Alerts{
 				Acronis:  func(ctx context.Context) (activities.AlertsAcronis, error) { return p.Acronis(ctx) },
-				Autotask: func(ctx context.Context) (*autotask.Client, error) { return p.Autotask(ctx) },
+				Autotask: autotaskAt(p, autotask.PriorityTickets),
 				Store:    st,
 				Notifier: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
 				Day:      day.d,
 			}
 		}),
 		fx.Annotate(func() any { return workflows.AlertSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
+		asActivities(func(p *connections.Provider, st *store.Store) any {
+			return &activities.TenantSync{
+				Acronis: func(ctx context.Context) (activities.TenantSyncAcronis, error) { return p.Acronis(ctx) },
+				Store:   st,
+			}
+		}),
+		fx.Annotate(func() any { return workflows.TenantSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
 		fx.Annotate(func() any { return workflows.AlertTicketWorkflow }, fx.ResultTags(`group:"workflows"`)),
 	),
-	// Every worker makes sure the singletons run (contract sync, alert sync, usage report);
+	// Every worker makes sure the singletons run (contract sync, tenant sync, alert sync, usage report);
 	// starting one that runs joins it.
 	fx.Invoke(func(lc fx.Lifecycle, w worker.Worker, cust workflows.Customers) {
 		lc.Append(fx.StartHook(func(ctx context.Context) error {
 			if err := cust.SyncNow(ctx); err != nil {
+				return err
+			}
+			if err := cust.TenantSyncNow(ctx); err != nil {
 				return err
 			}
 			if err := (workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue}).SyncNow(ctx); err != nil {
@@ -75,6 +87,18 @@ var activitiesModule = fx.Module("activities",
 		}))
 	}),
 )
+
+// autotaskAt hands activities the Autotask client spending the shared budget
+// at priority p: tickets first, then billing, then scans (README, "Autotask budget").
+func autotaskAt(p *connections.Provider, prio autotask.Priority) func(context.Context) (*autotask.Client, error) {
+	return func(ctx context.Context) (*autotask.Client, error) {
+		c, err := p.Autotask(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return c.WithPriority(prio), nil
+	}
+}
 
 func newAcronisActivities(st *store.Store, p *connections.Provider) *activities.Acronis {
 	return &activities.Acronis{

@@ -2,19 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/codec"
 	"github.com/acronis-autotask/acronis-autotask/internal/config"
 	"github.com/acronis-autotask/acronis-autotask/internal/connections"
@@ -71,9 +75,14 @@ func runApp(ctx context.Context, cfg config.Config, stdout io.Writer, r role, co
 				return slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 			},
 			newRegistry,
+			func(reg *prometheus.Registry) client.MetricsHandler { return worker.NewMetricsHandler(reg) },
 			openStore,
 			func(st *store.Store, cfg config.Config, log *slog.Logger) *connections.Provider {
-				return connections.New(st, connections.FromEnvironment(cfg), log, connections.AcronisRate(cfg.AcronisRequestsPerSecond))
+				return connections.New(st, connections.FromEnvironment(cfg), log, connections.AcronisRate(cfg.AcronisRequestsPerSecond),
+					connections.SharedBudget(func(ctx context.Context, username, code string) (autotask.Limiter, error) {
+						return st.AutotaskLimiter(ctx, store.BudgetConfig{Username: username, IntegrationCode: code,
+							Hourly: cfg.AutotaskHourlyBudget, CheckEvery: cfg.AutotaskThresholdEvery})
+					}))
 			},
 			func(c client.Client, cfg config.Config) workflows.Customers {
 				return workflows.Customers{Client: c, TaskQueue: cfg.TaskQueue}
@@ -89,6 +98,8 @@ func runApp(ctx context.Context, cfg config.Config, stdout io.Writer, r role, co
 	}
 	if r&roleServer != 0 {
 		opts = append(opts, fx.Invoke(startServer))
+	} else if cfg.MetricsAddr != "" {
+		opts = append(opts, fx.Invoke(serveMetrics))
 	}
 	app := fx.New(append(opts, extra...)...)
 	if err := app.Err(); err != nil {
@@ -110,6 +121,30 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
+// serveMetrics serves /metrics (the Temporal SDK's worker metrics among them)
+// on METRICS_ADDR in a process without the REST API.
+func serveMetrics(lc fx.Lifecycle, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			l, err := net.Listen("tcp", cfg.MetricsAddr)
+			if err != nil {
+				return fmt.Errorf("METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+			}
+			log.Info("metrics listening", "addr", l.Addr().String())
+			go func() {
+				if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("metrics server stopped", "error", err.Error())
+				}
+			}()
+			return nil
+		},
+		OnStop: srv.Shutdown,
+	})
+}
+
 func openStore(lc fx.Lifecycle, cfg config.Config) (*store.Store, error) {
 	st, err := store.Open(context.Background(), cfg.DatabaseURL, cfg.Keyring)
 	if err != nil {
@@ -126,6 +161,7 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Connections:    conns,
 		Vendors:        conns,
 		Mappings:       st,
+		ReadModel:      st,
 		Customers:      cust,
 		Audit:          st,
 		Stats:          st,
@@ -147,6 +183,9 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Version:   version,
 		Alerts:    st,
 		AlertSync: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
+
+		TemporalUIURL:     cfg.TemporalUIURL,
+		TemporalNamespace: cfg.TemporalNamespace,
 	})
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	var jsonOut, logPath string
 	var inProcess bool
 	fs.IntVar(&o.Companies, "companies", 1000, "Autotask companies to generate")
+	fs.IntVar(&o.Workers, "workers", 1, "worker processes to run beside the server (they share one Autotask budget)")
 	fs.IntVar(&o.Changes, "changes", 100, "contract unit changes for the propagation phase (0: skip)")
 	fs.IntVar(&o.Alerts, "alerts", 1000, "alerts for the alert → ticket phase (when the alert workflows run)")
 	fs.Uint64Var(&o.DataSeed, "seed", 1, "seed of the generated data set and of the random choices")
@@ -76,8 +77,14 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	o.Logs, o.Progress = logs, stdout
 	o.Command = "acronis-autotask bench " + strings.Join(args, " ")
 	o.Seed = seedBench
-	o.RunApp = runAppProcesses
+	if o.Workers < 1 || o.Workers > 16 {
+		return fmt.Errorf("--workers must be from 1 to 16, got %d", o.Workers)
+	}
+	o.RunApp = runAppProcesses(o.Workers)
 	if inProcess {
+		if o.Workers != 1 {
+			return errors.New("--in-process runs one worker; drop --workers or --in-process")
+		}
 		o.RunApp = func(ctx context.Context, getenv func(string) string, logs io.Writer, workerPID func(int)) error {
 			cfg, err := config.Load(getenv)
 			if err != nil {
@@ -111,10 +118,22 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	return runErr
 }
 
-// runAppProcesses runs this binary's `worker` and `server` commands as child
-// processes, as they are deployed, so the worker's memory is measured on its
-// own. Both stop (SIGINT, then SIGKILL after 30 s) when ctx ends.
-func runAppProcesses(ctx context.Context, getenv func(string) string, logs io.Writer, workerPID func(int)) error {
+// runAppProcesses runs this binary's `worker` command workers times and its
+// `server` command once as child processes, as they are deployed, so a
+// worker's memory is measured on its own. All stop (SIGINT, then SIGKILL
+// after 30 s) when ctx ends.
+func runAppProcesses(workers int) func(ctx context.Context, getenv func(string) string, logs io.Writer, workerPID func(int)) error {
+	return func(ctx context.Context, getenv func(string) string, logs io.Writer, workerPID func(int)) error {
+		roles := make([]string, 0, workers+1)
+		for range workers {
+			roles = append(roles, "worker")
+		}
+		return runRoles(ctx, append(roles, "server"), getenv, logs, workerPID)
+	}
+}
+
+// runRoles runs one child process per role; workerPID gets the first worker's id.
+func runRoles(ctx context.Context, roles []string, getenv func(string) string, logs io.Writer, workerPID func(int)) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find this binary: %w", err)
@@ -126,7 +145,8 @@ func runAppProcesses(ctx context.Context, getenv func(string) string, logs io.Wr
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	for _, role := range []string{"worker", "server"} {
+	first := true
+	for _, role := range roles {
 		cmd := exec.CommandContext(gctx, exe, role)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, logs, logs
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -134,7 +154,8 @@ func runAppProcesses(ctx context.Context, getenv func(string) string, logs io.Wr
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start %s: %w", role, err)
 		}
-		if role == "worker" {
+		if role == "worker" && first {
+			first = false
 			workerPID(cmd.Process.Pid)
 		}
 		g.Go(func() error {

@@ -52,6 +52,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		"ACRONIS_CLIENT_ID":         "00000000-0000-4000-8000-000000000001",
 		"ACRONIS_CLIENT_SECRET":     "sandbox-secret",
 		"CODEC_AUTH":                "none",
+		"TEMPORAL_UI_URL":           "http://localhost:8233",
 	})
 	cfg, err := config.Load(env)
 	if err != nil {
@@ -80,8 +81,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 			fmt.Fprintln(stdout, "demo seeded: settings (billing, automatic provisioning, tickets on), service and alert mappings, Litware mapped")
 		}
 	}
-	fmt.Fprintf(stdout, "REST API:    http://localhost%s  (admin token %s, read-only token %s)\nTemporal UI: http://localhost:8233/namespaces/%s/workflows\n",
-		portOf(cfg.HTTPAddr), devAdminToken, devReadToken, cfg.TemporalNamespace)
+	fmt.Fprintf(stdout, "Console:     http://localhost%s/  (sign in with the admin token %s or the read-only token %s)\nREST API:    http://localhost%s/api/v1\nTemporal UI: http://localhost:8233/namespaces/%s/workflows\n",
+		portOf(cfg.HTTPAddr), devAdminToken, devReadToken, portOf(cfg.HTTPAddr), cfg.TemporalNamespace)
 	return runApp(ctx, cfg, stdout, roleServer|roleWorker, codecOptionsFromEnv(env))
 }
 

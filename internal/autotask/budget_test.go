@@ -189,6 +189,15 @@ func TestBudget_ThresholdInformationShrinksTheLocalAllowance(t *testing.T) {
 	if th.Remaining() != 9 {
 		t.Fatalf("Remaining() = %d, want 9", th.Remaining())
 	}
+	// The others used 1,990 (all but the client's own request): the client's
+	// hourly allowance shrinks to the 10 left, a burst of 1 then one per 400 s.
+	st, err := e.client.Budget(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Others != 1990 || st.Allowance != 10 {
+		t.Errorf("after the threshold read: others %d, allowance %.0f; want 1990 and 10", st.Others, st.Allowance)
+	}
 	ok := 0
 	for range 20 {
 		c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -197,8 +206,78 @@ func TestBudget_ThresholdInformationShrinksTheLocalAllowance(t *testing.T) {
 		}
 		cancel()
 	}
-	if ok != 9 {
-		t.Errorf("requests allowed after the threshold read = %d, want 9 (what the database has left)", ok)
+	if ok != 1 {
+		t.Errorf("requests allowed after the threshold read = %d, want 1 (the burst of a 10/h allowance)", ok)
+	}
+}
+
+func TestBudget_TicketsGoFirstWhenTheBudgetIsShort(t *testing.T) {
+	// 200/h: a burst of 20. Scans leave half of it, billing a quarter.
+	e := newEnv(t, atsandbox.Options{}, func(c *autotask.Config) { c.HourlyLimit = 200 })
+	count := func(p autotask.Priority) int {
+		n := 0
+		for range 25 {
+			c, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			_, err := autotask.Get[autotask.Company](c, e.client.WithPriority(p), 101)
+			cancel()
+			if err == nil {
+				n++
+			} else if !autotask.IsThrottled(err) {
+				t.Fatalf("priority %s: %v", p, err)
+			}
+		}
+		return n
+	}
+	scans, billing, tickets := count(autotask.PriorityScan), count(autotask.PriorityBilling), count(autotask.PriorityTickets)
+	if scans != 10 || billing != 5 || tickets != 5 {
+		t.Errorf("requests allowed from a burst of 20: scans %d, billing %d, tickets %d; want 10, 5, 5", scans, billing, tickets)
+	}
+}
+
+func TestBudget_OneLimiterForEveryClientOfTheDatabase(t *testing.T) {
+	// Two clients (as after a credential change) share one limiter of 40/h: together a burst of 4.
+	lim := autotask.NewMemoryLimiter(40, 3, 0)
+	a := newEnv(t, atsandbox.Options{}, func(c *autotask.Config) { c.Limiter = lim })
+	b := newEnv(t, atsandbox.Options{}, func(c *autotask.Config) { c.Limiter = lim })
+	ok := 0
+	for i := range 8 {
+		cl := a.client
+		if i%2 == 1 {
+			cl = b.client
+		}
+		c, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		if _, err := autotask.Get[autotask.Company](c, cl, 101); err == nil {
+			ok++
+		}
+		cancel()
+	}
+	if ok != 4 {
+		t.Errorf("requests allowed to two clients of one limiter = %d, want 4", ok)
+	}
+}
+
+func TestConsole_CachesReadsAndSpendsAtTheLowestPriority(t *testing.T) {
+	e := newEnv(t, atsandbox.Options{})
+	console := e.client.Console()
+	before := e.sb.RequestLog().Total()
+	for range 5 {
+		co, err := autotask.Get[autotask.Company](ctx(t), console, 101)
+		if err != nil || co.ID != 101 {
+			t.Fatalf("console Get = %+v, %v", co, err)
+		}
+	}
+	if got := e.sb.RequestLog().Total() - before; got != 1 {
+		t.Errorf("requests for 5 console reads of one company = %d, want 1", got)
+	}
+	if got := e.client.Stats().CacheHits; got != 4 {
+		t.Errorf("cache hits = %d, want 4", got)
+	}
+	// Writes and the worker's reads are never cached.
+	if _, err := autotask.Get[autotask.Company](ctx(t), e.client, 101); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.sb.RequestLog().Total() - before; got != 2 {
+		t.Errorf("requests after an uncached read = %d, want 2", got)
 	}
 }
 

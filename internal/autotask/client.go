@@ -3,7 +3,7 @@
 // request budget that keeps the integration under Autotask's limits.
 package autotask
 
-//go:generate sh -c "python3 modelgen.py ../../../shared/specs/autotask-openapi.json && gofmt -w models_gen.go ../sandbox/autotask/models_gen.go"
+//go:generate sh -c "python3 modelgen.py testdata/autotask-openapi.json && gofmt -w models_gen.go ../sandbox/autotask/models_gen.go"
 
 import (
 	"bytes"
@@ -21,11 +21,22 @@ import (
 )
 
 // Client calls one Autotask database. It is safe for concurrent use.
+// WithPriority and Console return views of the same client: they share its
+// zone, budget, cache and counters and differ only in how they spend.
 type Client struct {
+	*conn
+	priority Priority
+	// console marks the view for REST API and console reads: cached, lowest priority.
+	console bool
+}
+
+// conn is what every view of a client shares.
+type conn struct {
 	cfg    Config
 	base   atomic.Pointer[url.URL]  // the zone's REST base including "v1.0/"
 	zone   atomic.Pointer[ZoneInfo] // last discovered zone
 	budget *budget
+	cache  *readCache
 	stats  counters
 }
 
@@ -36,7 +47,15 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c := &Client{cfg: cfg, budget: newBudget(cfg.HourlyLimit, cfg.MaxConcurrentPerEndpoint)}
+	batch := cfg.TokenBatch
+	if cfg.Limiter == nil {
+		// A client of its own keeps to its own budget, one token at a time.
+		cfg.Limiter = NewMemoryLimiter(cfg.HourlyLimit, cfg.MaxConcurrentPerEndpoint, cfg.ThresholdEvery)
+		batch = 1
+	}
+	c := &Client{conn: &conn{cfg: cfg, budget: newBudget(cfg.Limiter, batch, cfg.MaxConcurrentPerEndpoint),
+		cache: newReadCache(cfg.ConsoleCacheTTL, cfg.ConsoleCacheEntries)}}
+	c.budget.onDue = c.refreshThreshold
 	if cfg.BaseURL != "" {
 		base, err := versionBase(cfg.BaseURL)
 		if err != nil {
@@ -88,9 +107,46 @@ func (c *Client) Zone() ZoneInfo { return *c.zone.Load() }
 // BaseURL is the REST base the client calls, ending in "v1.0/".
 func (c *Client) BaseURL() string { return c.base.Load().String() }
 
-// Allowance is how many requests the local hourly budget allows right now
-// (it refills continuously), for schedulers that plan in requests per hour.
-func (c *Client) Allowance() float64 { return c.budget.hourly.Tokens() }
+// WithPriority is a view of the client whose requests spend the shared
+// budget at priority p.
+func (c *Client) WithPriority(p Priority) *Client {
+	return &Client{conn: c.conn, priority: p, console: c.console}
+}
+
+// Console is the view for reads made on behalf of the REST API or a console:
+// answers are cached for Config.ConsoleCacheTTL and misses spend the budget at
+// PriorityScan, so browsing can neither drain the budget nor starve tickets.
+func (c *Client) Console() *Client {
+	return &Client{conn: c.conn, priority: PriorityScan, console: true}
+}
+
+// Budget reports the shared budget (bucket, hourly allowance, other
+// integrations' use), for metrics and schedulers.
+func (c *Client) Budget(ctx context.Context) (BudgetStatus, error) {
+	return c.budget.limiter.Status(ctx)
+}
+
+// Allowance is how many requests the hourly budget allows right now (it
+// refills continuously); 0 when the limiter cannot be read.
+func (c *Client) Allowance() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.Budget(ctx)
+	if err != nil {
+		return 0
+	}
+	return st.Tokens
+}
+
+// refreshThreshold reads ThresholdInformation when the limiter says it is
+// this process's turn; failures are logged and the next turn comes anyway.
+func (c *Client) refreshThreshold() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.WithPriority(PriorityTickets).Threshold(ctx); err != nil {
+		c.cfg.Logger.Warn("autotask: reading ThresholdInformation for the request budget failed", "error", err.Error())
+	}
+}
 
 // Stats returns the request counters, for metrics.
 func (c *Client) Stats() Stats { return c.stats.snapshot() }
@@ -133,6 +189,17 @@ func (c *Client) doRaw(ctx context.Context, r request, out any) error {
 		}
 	}
 	endpoint := endpointOf(target.Path)
+	cacheKey := ""
+	if c.console && r.read {
+		cacheKey = r.method + " " + target.String() + " " + string(payload)
+		if body, ok := c.cache.get(cacheKey); ok {
+			c.stats.cacheHits.Add(1)
+			if out == nil {
+				return nil
+			}
+			return json.Unmarshal(body, out)
+		}
+	}
 	backoff := c.cfg.RetryBackoff
 	rezoned := false
 	for attempt := 0; ; attempt++ {
@@ -162,6 +229,9 @@ func (c *Client) doRaw(ctx context.Context, r request, out any) error {
 			if msgs, ok := DecodeErrors(body); ok && len(msgs) > 0 {
 				// A 200 may still carry errors on some calls.
 				return &Error{Kind: KindInvalid, Status: status, Method: r.method, Path: target.Path, Messages: msgs}
+			}
+			if cacheKey != "" {
+				c.cache.put(cacheKey, body)
 			}
 			if out == nil || len(bytes.TrimSpace(body)) == 0 {
 				return nil
@@ -245,7 +315,7 @@ func (b *budgetError) Error() string { return b.err.Error() }
 
 // send performs one HTTP exchange within the budget.
 func (c *Client) send(ctx context.Context, endpoint, method string, target *url.URL, payload []byte) (int, http.Header, []byte, error) {
-	release, err := c.budget.acquire(ctx, endpoint)
+	release, err := c.budget.acquire(ctx, endpoint, c.priority)
 	if err != nil {
 		return 0, nil, nil, err
 	}

@@ -32,6 +32,20 @@ type Config struct {
 	// MaxConcurrentPerEndpoint caps in-flight requests per entity endpoint
 	// (default 3, Autotask's thread limit per integration code and endpoint).
 	MaxConcurrentPerEndpoint int
+	// Limiter is the request budget shared by every client of the database
+	// (every process of the fleet, and the client built after a credential
+	// change); nil gives the client a MemoryLimiter of its own.
+	Limiter Limiter
+	// TokenBatch is how many tokens a request takes from a shared Limiter at
+	// once, the rest spent by the next requests within seconds (default 4).
+	TokenBatch int
+	// ThresholdEvery is how often a client without a shared Limiter reads
+	// ThresholdInformation to follow Autotask's count (0: only when asked).
+	ThresholdEvery time.Duration
+	// ConsoleCacheTTL is how long the Console view keeps an answer (default 60 s).
+	ConsoleCacheTTL time.Duration
+	// ConsoleCacheEntries bounds the Console view's cache (default 512 answers).
+	ConsoleCacheEntries int
 	// MaxRetries bounds retries after 429 and, for reads, 5xx (0 means the
 	// default 4; negative disables retries).
 	MaxRetries int
@@ -59,6 +73,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConcurrentPerEndpoint <= 0 {
 		c.MaxConcurrentPerEndpoint = 3
+	}
+	if c.TokenBatch <= 0 {
+		c.TokenBatch = 4
+	}
+	if c.ConsoleCacheTTL <= 0 {
+		c.ConsoleCacheTTL = time.Minute
+	}
+	if c.ConsoleCacheEntries <= 0 {
+		c.ConsoleCacheEntries = 512
 	}
 	if c.MaxRetries < 0 {
 		c.MaxRetries = 0

@@ -147,15 +147,17 @@ func (t ThresholdInfo) Remaining() int {
 }
 
 // Threshold reads ThresholdInformation (which itself counts as a request) and
-// lowers the client's local allowance when other integrations on the same
-// database have used part of the shared budget.
+// hands it to the budget's limiter, which lowers the allowance by what other
+// integrations on the same database used and by what Autotask says is left.
 func (c *Client) Threshold(ctx context.Context) (ThresholdInfo, error) {
 	var t ThresholdInfo
 	if err := c.do(ctx, request{method: http.MethodGet, path: "ThresholdInformation", read: true}, &t); err != nil {
 		return ThresholdInfo{}, fmt.Errorf("autotask: threshold information: %w", err)
 	}
 	if t.ExternalRequestThreshold > 0 {
-		c.budget.clampTo(t.Remaining())
+		if err := c.budget.observe(ctx, t); err != nil {
+			return t, fmt.Errorf("autotask: follow threshold information: %w", err)
+		}
 	}
 	return t, nil
 }

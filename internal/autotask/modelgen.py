@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Generates the entity structs (client) and field tables (sandbox) from Autotask's Swagger.
 
-Run from internal/autotask: python3 modelgen.py /work/shared/specs/autotask-openapi.json
+Run from internal/autotask: python3 modelgen.py testdata/autotask-openapi.json (go generate does)
 """
 import json, sys
 
-SPEC = sys.argv[1] if len(sys.argv) > 1 else "../../../shared/specs/autotask-openapi.json"
+SPEC = sys.argv[1] if len(sys.argv) > 1 else "testdata/autotask-openapi.json"
 # Go type name, Swagger model, REST root path (entity), singular name used in Autotask's messages.
 ENTITIES = [
     ("Company", "CompanyModel", "Companies", "Company"),

@@ -13,30 +13,12 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 )
 
-// samplesDir finds reference/autotask-samples next to the shared specs.
-func samplesDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("AUTOTASK_SAMPLES_DIR"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		for _, c := range []string{"reference/autotask-samples", "shared/reference/autotask-samples"} {
-			if st, err := os.Stat(filepath.Join(dir, c)); err == nil && st.IsDir() {
-				return filepath.Join(dir, c)
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("autotask-samples not found above the working directory; set AUTOTASK_SAMPLES_DIR")
-		}
-		dir = parent
-	}
-}
+// samplesDir holds published Autotask bodies (see its README for their sources).
+const samplesDir = "testdata/autotask-samples"
 
 func readSample(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(samplesDir(t), name))
+	b, err := os.ReadFile(filepath.Join(samplesDir, name))
 	if err != nil {
 		t.Fatalf("read sample: %v", err)
 	}

@@ -15,15 +15,17 @@ import (
 
 // Result is the JSON summary of a run.
 type Result struct {
-	Command       string    `json:"command"`
-	StartedAt     time.Time `json:"startedAt"`
-	FinishedAt    time.Time `json:"finishedAt"`
-	Machine       Machine   `json:"machine"`
-	Companies     int       `json:"companies"`
-	Dataset       Dataset   `json:"dataset"`
-	Cold          Cold      `json:"coldProvisioning"`
-	SettleSeconds float64   `json:"settleSeconds,omitempty"`
-	Steady        *Steady   `json:"steadyState,omitempty"`
+	Command    string    `json:"command"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	Machine    Machine   `json:"machine"`
+	Companies  int       `json:"companies"`
+	// Workers is how many worker processes ran (all drawing from one Autotask budget).
+	Workers       int     `json:"workers"`
+	Dataset       Dataset `json:"dataset"`
+	Cold          Cold    `json:"coldProvisioning"`
+	SettleSeconds float64 `json:"settleSeconds,omitempty"`
+	Steady        *Steady `json:"steadyState,omitempty"`
 	// SteadyWithTickets is the steady state again once the alert tickets are open.
 	SteadyWithTickets *Steady      `json:"steadyStateWithOpenTickets,omitempty"`
 	Propagation       *Propagation `json:"propagation,omitempty"`
@@ -158,7 +160,7 @@ type History struct {
 }
 
 func newResult(o Options) *Result {
-	return &Result{Command: o.Command, StartedAt: time.Now().UTC(), Companies: o.Companies,
+	return &Result{Command: o.Command, StartedAt: time.Now().UTC(), Companies: o.Companies, Workers: o.Workers,
 		Machine: Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, LoadAvgStart: loadAvg()},
 		Alerts:  Alerts{Note: "not measured: the run ended before this phase"}}
 }
@@ -196,8 +198,8 @@ func verdict(ok bool) string {
 func Print(w io.Writer, r *Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(cols ...string) { fmt.Fprintln(tw, strings.Join(cols, "\t")) }
-	fmt.Fprintf(tw, "\nacronis-autotask bench: %d companies (%d with a contract: %d prepaid, %d PAYG); %d CPUs, load %s → %s (shared machine: numbers are noisy)\n\n",
-		r.Companies, r.Dataset.WithContract, r.Dataset.Prepaid, r.Dataset.PAYG, r.Machine.CPUs, r.Machine.LoadAvgStart, r.Machine.LoadAvgEnd)
+	fmt.Fprintf(tw, "\nacronis-autotask bench: %d companies (%d with a contract: %d prepaid, %d PAYG), %d worker process(es); %d CPUs, load %s → %s (shared machine: numbers are noisy)\n\n",
+		r.Companies, r.Dataset.WithContract, r.Dataset.Prepaid, r.Dataset.PAYG, max(1, r.Workers), r.Machine.CPUs, r.Machine.LoadAvgStart, r.Machine.LoadAvgEnd)
 	row("measure", "value", "target (SPEC §10)")
 	row("-------", "-----", "-----------------")
 	c := r.Cold

@@ -11,6 +11,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
 )
@@ -39,14 +42,23 @@ func (t Token) LogValue() slog.Value {
 
 // Config is everything the binary reads from the environment (SPEC §9).
 type Config struct {
-	DatabaseURL       string
+	DatabaseURL string
+	// Temporal is the connection (address, namespace, API key, TLS) from the
+	// SDK's environment configuration; TemporalAddress and TemporalNamespace
+	// repeat its address and namespace.
+	Temporal          client.Options
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
 	HTTPAddr          string
-	Tokens            []Token
-	Keyring           *secrets.Keyring
-	LogLevel          slog.Level
+	// MetricsAddr is where a worker-only process serves /metrics ("" none);
+	// a process with the REST API serves it on HTTPAddr.
+	MetricsAddr string
+	// TemporalUIURL is the Temporal Web UI the web console links workflows to; "" for no links.
+	TemporalUIURL string
+	Tokens        []Token
+	Keyring       *secrets.Keyring
+	LogLevel      slog.Level
 
 	// Autotask and Acronis connection settings are optional here: they can also be
 	// set through the API, where they are stored encrypted.
@@ -63,6 +75,13 @@ type Config struct {
 	// AcronisRequestsPerSecond is the client's own request rate: Acronis
 	// publishes no limit, so it is the operator's to raise or lower.
 	AcronisRequestsPerSecond float64
+	// AutotaskHourlyBudget is the requests per rolling hour the whole fleet
+	// may send to the Autotask database, before what other integrations use
+	// (read from ThresholdInformation) is taken off.
+	AutotaskHourlyBudget int
+	// AutotaskThresholdEvery is how often one process of the fleet reads
+	// ThresholdInformation to follow Autotask's own count.
+	AutotaskThresholdEvery time.Duration
 }
 
 // Getenv is os.Getenv's shape, injected so tests never touch the real environment.
@@ -71,10 +90,20 @@ type Getenv func(string) string
 // Variables lists every variable Load reads, with its default, for help text and the README.
 var Variables = []struct{ Name, Default, Meaning string }{
 	{"DATABASE_URL", "", "PostgreSQL URL (required), e.g. postgres://postgres@127.0.0.1:5432/acronis_autotask?sslmode=disable"},
-	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"},
+	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233 or the regional API key endpoint)"},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
+	{"TEMPORAL_API_KEY", "", "Temporal Cloud API key; turns TLS on"},
+	{"TEMPORAL_TLS", "", "true to use TLS without client certificates (a self-hosted cluster's frontend)"},
+	{"TEMPORAL_TLS_CLIENT_CERT_PATH", "", "mTLS client certificate (PEM file); also TEMPORAL_TLS_CLIENT_CERT_DATA for the PEM itself"},
+	{"TEMPORAL_TLS_CLIENT_KEY_PATH", "", "mTLS client key (PEM file); also TEMPORAL_TLS_CLIENT_KEY_DATA"},
+	{"TEMPORAL_TLS_SERVER_CA_CERT_PATH", "", "CA of a self-hosted frontend's certificate; also TEMPORAL_TLS_SERVER_CA_CERT_DATA"},
+	{"TEMPORAL_TLS_SERVER_NAME", "", "server name to verify when it differs from the address's host"},
+	{"TEMPORAL_CONFIG_FILE", "", "TOML file of Temporal profiles (default ~/.config/temporalio/temporal.toml when it exists); TEMPORAL_* variables override it"},
+	{"TEMPORAL_PROFILE", "", "profile of TEMPORAL_CONFIG_FILE to use (default \"default\")"},
 	{"TASK_QUEUE", "acronis-autotask", "Temporal task queue the worker polls"},
-	{"HTTP_ADDR", ":8080", "REST API listen address"},
+	{"HTTP_ADDR", ":8080", "REST API and web console listen address"},
+	{"METRICS_ADDR", "", "listen address of /metrics in a worker-only process, e.g. :9090 (the server serves /metrics on HTTP_ADDR)"},
+	{"TEMPORAL_UI_URL", "", "Temporal Web UI base URL the web console links customer workflows to, e.g. http://localhost:8233 (none when empty)"},
 	{"API_TOKENS", "", "bearer tokens, comma-separated name:role:token with role admin or read (required)"},
 	{"SECRETS_KEY", "", "base64 32-byte AES key(s), comma-separated; the first encrypts (required)"},
 	{"AUTOTASK_USERNAME", "", "Autotask API user name (optional; also settable through the API)"},
@@ -85,6 +114,8 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"ACRONIS_CLIENT_ID", "", "Acronis API client id"},
 	{"ACRONIS_CLIENT_SECRET", "", "Acronis API client secret"},
 	{"ACRONIS_REQUESTS_PER_SECOND", "20", "requests per second the Acronis client sends at most (Acronis publishes no limit)"},
+	{"AUTOTASK_HOURLY_BUDGET", "10000", "Autotask requests per rolling hour for all processes together (shared in PostgreSQL; other integrations' use is taken off)"},
+	{"AUTOTASK_THRESHOLD_EVERY", "5m", "how often one process reads Autotask's ThresholdInformation to follow its count (Go duration, 5s to 1h)"},
 	{"WORKFLOW_CACHE_SIZE", "1000", "workflows a worker keeps in memory (each idle customer costs about 80 KiB cached; evicted ones replay their history)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
@@ -110,10 +141,10 @@ func Load(getenv Getenv) (Config, error) {
 
 	c := Config{
 		DatabaseURL:             get("DATABASE_URL"),
-		TemporalAddress:         get("TEMPORAL_ADDRESS"),
-		TemporalNamespace:       get("TEMPORAL_NAMESPACE"),
 		TaskQueue:               get("TASK_QUEUE"),
 		HTTPAddr:                get("HTTP_ADDR"),
+		MetricsAddr:             get("METRICS_ADDR"),
+		TemporalUIURL:           get("TEMPORAL_UI_URL"),
 		AutotaskUsername:        get("AUTOTASK_USERNAME"),
 		AutotaskSecret:          get("AUTOTASK_SECRET"),
 		AutotaskIntegrationCode: get("AUTOTASK_INTEGRATION_CODE"),
@@ -128,6 +159,16 @@ func Load(getenv Getenv) (Config, error) {
 	} else {
 		c.AcronisRequestsPerSecond = rps
 	}
+	if n, err := strconv.Atoi(get("AUTOTASK_HOURLY_BUDGET")); err != nil || n < 1 || n > 1000000 {
+		bad("AUTOTASK_HOURLY_BUDGET", "must be a whole number from 1 to 1000000, got %q", get("AUTOTASK_HOURLY_BUDGET"))
+	} else {
+		c.AutotaskHourlyBudget = n
+	}
+	if d, err := time.ParseDuration(get("AUTOTASK_THRESHOLD_EVERY")); err != nil || d < 5*time.Second || d > time.Hour {
+		bad("AUTOTASK_THRESHOLD_EVERY", "must be a duration from 5s to 1h, got %q", get("AUTOTASK_THRESHOLD_EVERY"))
+	} else {
+		c.AutotaskThresholdEvery = d
+	}
 	if n, err := strconv.Atoi(get("WORKFLOW_CACHE_SIZE")); err != nil || n < 1 || n > 100000 {
 		bad("WORKFLOW_CACHE_SIZE", "must be a whole number from 1 to 100000, got %q", get("WORKFLOW_CACHE_SIZE"))
 	} else {
@@ -138,16 +179,23 @@ func Load(getenv Getenv) (Config, error) {
 	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		bad("DATABASE_URL", "must be a postgres:// URL")
 	}
-	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
-		bad("TEMPORAL_ADDRESS", "must be host:port, got %q", c.TemporalAddress)
-	}
-	if c.TemporalNamespace == "" {
-		bad("TEMPORAL_NAMESPACE", "must not be empty")
+	if t, err := TemporalOptions(getenv); err != nil {
+		bad("TEMPORAL_*", "%v", err)
+	} else {
+		c.Temporal, c.TemporalAddress, c.TemporalNamespace = t, t.HostPort, t.Namespace
+		if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
+			bad("TEMPORAL_ADDRESS", "must be host:port, got %q", c.TemporalAddress)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("HTTP_ADDR", "must be [host]:port, got %q", c.HTTPAddr)
 	}
-	for _, u := range []struct{ name, val string }{{"AUTOTASK_BASE_URL", c.AutotaskBaseURL}, {"ACRONIS_BASE_URL", c.AcronisBaseURL}} {
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("METRICS_ADDR", "must be [host]:port, got %q", c.MetricsAddr)
+		}
+	}
+	for _, u := range []struct{ name, val string }{{"AUTOTASK_BASE_URL", c.AutotaskBaseURL}, {"ACRONIS_BASE_URL", c.AcronisBaseURL}, {"TEMPORAL_UI_URL", c.TemporalUIURL}} {
 		if u.val == "" {
 			continue
 		}

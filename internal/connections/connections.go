@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
@@ -42,11 +44,32 @@ type Provider struct {
 
 	// acronisRate is the Acronis client's requests per second (0: the client's default).
 	acronisRate float64
+	// budget gives the Autotask request budget of a user and integration code.
+	budget BudgetFunc
 
 	mu       sync.Mutex
 	autotask *autotask.Client
 	acronis  *acronis.Client
 	keys     map[string]string
+	limiters map[string]autotask.Limiter
+}
+
+// BudgetFunc returns the Autotask request budget of the database an API user
+// belongs to; store.Store.AutotaskLimiter gives the fleet's, in PostgreSQL.
+type BudgetFunc func(ctx context.Context, username, integrationCode string) (autotask.Limiter, error)
+
+// SharedBudget makes every Autotask client draw from the budget f returns.
+// Without it each database gets a MemoryLimiter of hourly requests per hour
+// for this process, which reads ThresholdInformation every thresholdEvery.
+func SharedBudget(f BudgetFunc) Option { return func(p *Provider) { p.budget = f } }
+
+// MemoryBudget sets the process-local budget used without SharedBudget.
+func MemoryBudget(hourly int, thresholdEvery time.Duration) Option {
+	return func(p *Provider) {
+		p.budget = func(_ context.Context, _, _ string) (autotask.Limiter, error) {
+			return autotask.NewMemoryLimiter(hourly, 3, thresholdEvery), nil
+		}
+	}
 }
 
 // Option adjusts a Provider.
@@ -60,7 +83,7 @@ func New(st CredentialReader, env map[string]store.Credential, logger *slog.Logg
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Provider{store: st, env: env, logger: logger, keys: map[string]string{}}
+	p := &Provider{store: st, env: env, logger: logger, keys: map[string]string{}, limiters: map[string]autotask.Limiter{}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -110,12 +133,39 @@ func (p *Provider) Autotask(ctx context.Context) (*autotask.Client, error) {
 	if p.autotask != nil && p.keys[Autotask] == key {
 		return p.autotask, nil
 	}
-	c, err := autotask.New(ctx, AutotaskConfig(cred, p.logger))
+	cfg := AutotaskConfig(cred, p.logger)
+	// The budget outlives the client: the client built after a credential
+	// change draws from the one its predecessor spent.
+	if cfg.Limiter, err = p.limiter(ctx, cfg.Username, cfg.IntegrationCode); err != nil {
+		return nil, err
+	}
+	c, err := autotask.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Autotask: %w", err)
 	}
 	p.autotask, p.keys[Autotask] = c, key
 	return c, nil
+}
+
+// limiter is the budget of a user and integration code, made once per
+// process; p.mu is held.
+func (p *Provider) limiter(ctx context.Context, username, code string) (autotask.Limiter, error) {
+	key := strings.ToLower(strings.TrimSpace(username)) + "\x00" + fingerprint(store.Credential{Secret: code})
+	if l, ok := p.limiters[key]; ok {
+		return l, nil
+	}
+	f := p.budget
+	if f == nil {
+		f = func(context.Context, string, string) (autotask.Limiter, error) {
+			return autotask.NewMemoryLimiter(10000, 3, 5*time.Minute), nil
+		}
+	}
+	l, err := f(ctx, username, code)
+	if err != nil {
+		return nil, fmt.Errorf("Autotask request budget: %w", err)
+	}
+	p.limiters[key] = l
+	return l, nil
 }
 
 // Acronis returns a client for the current Acronis credentials.

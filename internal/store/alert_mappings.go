@@ -39,39 +39,63 @@ func scanAlertMapping(r pgx.Row) (AlertMapping, error) {
 // UpsertAlertMapping creates or replaces the mapping of m.AlertType and audits
 // the change in the same transaction.
 func (s *Store) UpsertAlertMapping(ctx context.Context, m AlertMapping, actor Actor) (AlertMapping, error) {
-	what := fmt.Sprintf("upsert alert mapping %s", m.AlertType)
-	var saved AlertMapping
-	err := s.inTx(ctx, what, func(tx pgx.Tx) error {
-		before, err := scanAlertMapping(tx.QueryRow(ctx, `SELECT `+alertMappingColumns+`
-			FROM alert_mappings WHERE alert_type = $1 FOR UPDATE`, m.AlertType))
-		existed := err == nil
-		if err != nil && !noRows(err) {
-			return err
+	saved, err := s.ReplaceAlertMappings(ctx, []AlertMapping{m}, actor)
+	if err != nil {
+		return AlertMapping{}, err
+	}
+	return saved[0], nil
+}
+
+// ReplaceAlertMappings creates or replaces the mappings of the listed alert
+// types in one transaction, auditing each; types not listed keep theirs.
+// Either every mapping is saved or none.
+func (s *Store) ReplaceAlertMappings(ctx context.Context, maps []AlertMapping, actor Actor) ([]AlertMapping, error) {
+	var saved []AlertMapping
+	err := s.inTx(ctx, "replace alert mappings", func(tx pgx.Tx) error {
+		saved = make([]AlertMapping, 0, len(maps))
+		for _, m := range maps {
+			got, err := upsertAlertMappingTx(ctx, tx, m, actor)
+			if err != nil {
+				return fmt.Errorf("save alert mapping %s: %w", m.AlertType, err)
+			}
+			saved = append(saved, got)
 		}
-		saved, err = scanAlertMapping(tx.QueryRow(ctx, `
-			INSERT INTO alert_mappings (alert_type, create_ticket, priority, status, queue_id, issue_type,
-				sub_issue_type, ticket_type, is_default, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			ON CONFLICT (alert_type) DO UPDATE SET create_ticket = excluded.create_ticket,
-				priority = excluded.priority, status = excluded.status, queue_id = excluded.queue_id,
-				issue_type = excluded.issue_type, sub_issue_type = excluded.sub_issue_type,
-				ticket_type = excluded.ticket_type, is_default = excluded.is_default,
-				updated_at = now(), updated_by = excluded.updated_by
-			RETURNING `+alertMappingColumns,
-			m.AlertType, m.CreateTicket, m.Priority, m.Status, m.QueueID, m.IssueType, m.SubIssueType,
-			m.TicketType, m.IsDefault, actor.Name))
-		if err != nil {
-			return err
-		}
-		e := AuditEntry{Kind: KindAlertMappingUpsert, System: SystemAdmin, Target: "alert-mapping/" + m.AlertType,
-			After: mustJSON(saved)}
-		if existed {
-			e.Before = mustJSON(before)
-		}
-		_, err = AppendAuditTx(ctx, tx, e.WithActor(actor))
-		return err
+		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	return saved, nil
+}
+
+func upsertAlertMappingTx(ctx context.Context, tx pgx.Tx, m AlertMapping, actor Actor) (AlertMapping, error) {
+	before, err := scanAlertMapping(tx.QueryRow(ctx, `SELECT `+alertMappingColumns+`
+		FROM alert_mappings WHERE alert_type = $1 FOR UPDATE`, m.AlertType))
+	existed := err == nil
+	if err != nil && !noRows(err) {
+		return AlertMapping{}, err
+	}
+	saved, err := scanAlertMapping(tx.QueryRow(ctx, `
+		INSERT INTO alert_mappings (alert_type, create_ticket, priority, status, queue_id, issue_type,
+			sub_issue_type, ticket_type, is_default, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (alert_type) DO UPDATE SET create_ticket = excluded.create_ticket,
+			priority = excluded.priority, status = excluded.status, queue_id = excluded.queue_id,
+			issue_type = excluded.issue_type, sub_issue_type = excluded.sub_issue_type,
+			ticket_type = excluded.ticket_type, is_default = excluded.is_default,
+			updated_at = now(), updated_by = excluded.updated_by
+		RETURNING `+alertMappingColumns,
+		m.AlertType, m.CreateTicket, m.Priority, m.Status, m.QueueID, m.IssueType, m.SubIssueType,
+		m.TicketType, m.IsDefault, actor.Name))
+	if err != nil {
+		return AlertMapping{}, err
+	}
+	e := AuditEntry{Kind: KindAlertMappingUpsert, System: SystemAdmin, Target: "alert-mapping/" + m.AlertType,
+		After: mustJSON(saved)}
+	if existed {
+		e.Before = mustJSON(before)
+	}
+	if _, err := AppendAuditTx(ctx, tx, e.WithActor(actor)); err != nil {
 		return AlertMapping{}, err
 	}
 	return saved, nil

@@ -79,3 +79,19 @@ func TestEnsureAlertMapping_AddsDefaultOnceNeverOverwrites(t *testing.T) {
 	assert.False(t, m.IsDefault)
 	assert.False(t, m.CreateTicket)
 }
+
+func TestReplaceAlertMappings_IsAllOrNothing(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	_, err := st.ReplaceAlertMappings(ctx, []store.AlertMapping{{AlertType: "BackupFailed", CreateTicket: true}}, admin)
+	require.NoError(t, err)
+	// A NUL byte is refused by PostgreSQL only after the first row is written.
+	_, err = st.ReplaceAlertMappings(ctx, []store.AlertMapping{{AlertType: "BackupFailed"}, {AlertType: "Bad\x00Type"}}, admin)
+	require.ErrorIs(t, err, store.ErrInvalid)
+	got, err := st.AlertMapping(ctx, "BackupFailed")
+	require.NoError(t, err)
+	assert.True(t, got.CreateTicket, "the first mapping was changed by a failed replace")
+	all, err := st.ListAlertMappings(ctx)
+	require.NoError(t, err)
+	assert.Len(t, all, 1)
+}

@@ -29,6 +29,9 @@ const (
 	codeForeignKeyViolation = "23503"
 	codeSerialization       = "40001"
 	classDataException      = "22" // malformed number, date, JSON…
+	// classProgramLimit is a value too large for the database, e.g. a key
+	// longer than an index row may be ("index row size exceeds maximum").
+	classProgramLimit = "54"
 )
 
 // wrap names what failed and maps database errors to the sentinels, keeping
@@ -51,7 +54,7 @@ func wrap(what string, err error) error {
 		case codeCheckViolation, codeNotNullViolation, codeForeignKeyViolation:
 			return fmt.Errorf("%s: %w (%s): %w", what, ErrInvalid, constraintOrColumn(pgErr), err)
 		}
-		if strings.HasPrefix(pgErr.Code, classDataException) {
+		if strings.HasPrefix(pgErr.Code, classDataException) || strings.HasPrefix(pgErr.Code, classProgramLimit) {
 			return fmt.Errorf("%s: %w: %w", what, ErrInvalid, err)
 		}
 	}
@@ -68,4 +71,15 @@ func constraintOrColumn(e *pgconn.PgError) string {
 // invalidf reports a value rejected before it reaches the database.
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// InvalidColumn names what the database refused in an ErrInvalid error: the
+// column, else the constraint, else "". The API attributes the error to a
+// field with it; validation should have caught the value before.
+func InvalidColumn(err error) string {
+	var pgErr *pgconn.PgError
+	if !errors.Is(err, ErrInvalid) || !errors.As(err, &pgErr) {
+		return ""
+	}
+	return constraintOrColumn(pgErr)
 }

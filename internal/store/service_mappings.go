@@ -50,45 +50,95 @@ func scanServiceMapping(r pgx.Row) (ServiceMapping, error) {
 // audits the change in the same transaction.
 func (s *Store) UpsertServiceMapping(ctx context.Context, m ServiceMapping, actor Actor) (ServiceMapping, error) {
 	what := fmt.Sprintf("upsert service mapping %s", mappingTarget(m.ApplicationID, m.OfferingItem, m.InfraID))
+	var saved ServiceMapping
+	err := s.inTx(ctx, what, func(tx pgx.Tx) (err error) {
+		saved, err = upsertServiceMappingTx(ctx, tx, m, actor)
+		return err
+	})
+	if err != nil {
+		return ServiceMapping{}, err
+	}
+	return saved, nil
+}
+
+// ReplaceServiceMappings makes rows the complete set of service mappings in
+// one transaction: every row is upserted and every mapping not among them is
+// removed, each change audited. Either all of it is saved or none, so a value
+// the database refuses in a late row never leaves the earlier rows saved.
+func (s *Store) ReplaceServiceMappings(ctx context.Context, rows []ServiceMapping, actor Actor) ([]ServiceMapping, error) {
+	var saved []ServiceMapping
+	err := s.inTx(ctx, "replace service mappings", func(tx pgx.Tx) error {
+		saved = make([]ServiceMapping, 0, len(rows))
+		keep := make(map[string]bool, len(rows))
+		for _, m := range rows {
+			keep[mappingTarget(m.ApplicationID, m.OfferingItem, m.InfraID)] = true
+			got, err := upsertServiceMappingTx(ctx, tx, m, actor)
+			if err != nil {
+				return fmt.Errorf("save service mapping %s: %w", mappingTarget(m.ApplicationID, m.OfferingItem, m.InfraID), err)
+			}
+			saved = append(saved, got)
+		}
+		// Locked so a concurrent replace waits instead of deleting rows this one keeps.
+		cur, err := tx.Query(ctx, `SELECT `+serviceMappingColumns+`
+			FROM service_mappings ORDER BY application_id, offering_item, infra_id FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		current, err := pgx.CollectRows(cur, func(r pgx.CollectableRow) (ServiceMapping, error) { return scanServiceMapping(r) })
+		if err != nil {
+			return err
+		}
+		for _, m := range current {
+			if keep[mappingTarget(m.ApplicationID, m.OfferingItem, m.InfraID)] {
+				continue
+			}
+			if err := deleteServiceMappingTx(ctx, tx, m.ApplicationID, m.OfferingItem, m.InfraID, actor); err != nil {
+				return fmt.Errorf("remove service mapping %s: %w", mappingTarget(m.ApplicationID, m.OfferingItem, m.InfraID), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return saved, nil
+}
+
+func upsertServiceMappingTx(ctx context.Context, tx pgx.Tx, m ServiceMapping, actor Actor) (ServiceMapping, error) {
 	if m.Divisor == "" {
 		m.Divisor = "1"
 	}
 	if m.Rounding == "" {
 		m.Rounding = RoundUp
 	}
-	var saved ServiceMapping
-	err := s.inTx(ctx, what, func(tx pgx.Tx) error {
-		before, err := scanServiceMapping(tx.QueryRow(ctx, `SELECT `+serviceMappingColumns+`
-			FROM service_mappings WHERE application_id = $1 AND offering_item = $2 AND infra_id = $3 FOR UPDATE`,
-			m.ApplicationID, m.OfferingItem, m.InfraID))
-		existed := err == nil
-		if err != nil && !noRows(err) {
-			return err
-		}
-		saved, err = scanServiceMapping(tx.QueryRow(ctx, `
-			INSERT INTO service_mappings (application_id, offering_item, infra_id, autotask_service_id, autotask_service_name,
-				free, raw_unit, billed_unit, divisor, rounding, updated_by)
-			VALUES ($1, $2, $11, $3, $4, $5, $6, $7, $8::numeric, $9, $10)
-			ON CONFLICT (application_id, offering_item, infra_id) DO UPDATE SET
-				autotask_service_id = excluded.autotask_service_id, autotask_service_name = excluded.autotask_service_name,
-				free = excluded.free, raw_unit = excluded.raw_unit, billed_unit = excluded.billed_unit,
-				divisor = excluded.divisor, rounding = excluded.rounding,
-				updated_at = now(), updated_by = excluded.updated_by
-			RETURNING `+serviceMappingColumns,
-			m.ApplicationID, m.OfferingItem, m.ServiceID, m.ServiceName, m.Free, m.RawUnit, m.BilledUnit,
-			m.Divisor, m.Rounding, actor.Name, m.InfraID))
-		if err != nil {
-			return err
-		}
-		e := AuditEntry{Kind: KindServiceMappingUpsert, System: SystemAdmin,
-			Target: "service-mapping/" + mappingTarget(m.ApplicationID, m.OfferingItem, m.InfraID), After: mustJSON(saved)}
-		if existed {
-			e.Before = mustJSON(before)
-		}
-		_, err = AppendAuditTx(ctx, tx, e.WithActor(actor))
-		return err
-	})
+	before, err := scanServiceMapping(tx.QueryRow(ctx, `SELECT `+serviceMappingColumns+`
+		FROM service_mappings WHERE application_id = $1 AND offering_item = $2 AND infra_id = $3 FOR UPDATE`,
+		m.ApplicationID, m.OfferingItem, m.InfraID))
+	existed := err == nil
+	if err != nil && !noRows(err) {
+		return ServiceMapping{}, err
+	}
+	saved, err := scanServiceMapping(tx.QueryRow(ctx, `
+		INSERT INTO service_mappings (application_id, offering_item, infra_id, autotask_service_id, autotask_service_name,
+			free, raw_unit, billed_unit, divisor, rounding, updated_by)
+		VALUES ($1, $2, $11, $3, $4, $5, $6, $7, $8::numeric, $9, $10)
+		ON CONFLICT (application_id, offering_item, infra_id) DO UPDATE SET
+			autotask_service_id = excluded.autotask_service_id, autotask_service_name = excluded.autotask_service_name,
+			free = excluded.free, raw_unit = excluded.raw_unit, billed_unit = excluded.billed_unit,
+			divisor = excluded.divisor, rounding = excluded.rounding,
+			updated_at = now(), updated_by = excluded.updated_by
+		RETURNING `+serviceMappingColumns,
+		m.ApplicationID, m.OfferingItem, m.ServiceID, m.ServiceName, m.Free, m.RawUnit, m.BilledUnit,
+		m.Divisor, m.Rounding, actor.Name, m.InfraID))
 	if err != nil {
+		return ServiceMapping{}, err
+	}
+	e := AuditEntry{Kind: KindServiceMappingUpsert, System: SystemAdmin,
+		Target: "service-mapping/" + mappingTarget(m.ApplicationID, m.OfferingItem, m.InfraID), After: mustJSON(saved)}
+	if existed {
+		e.Before = mustJSON(before)
+	}
+	if _, err := AppendAuditTx(ctx, tx, e.WithActor(actor)); err != nil {
 		return ServiceMapping{}, err
 	}
 	return saved, nil
@@ -123,17 +173,20 @@ func (s *Store) ListServiceMappings(ctx context.Context) ([]ServiceMapping, erro
 // DeleteServiceMapping removes the mapping of one offering item (ErrNotFound
 // when there is none) and audits it.
 func (s *Store) DeleteServiceMapping(ctx context.Context, applicationID, offeringItem, infraID string, actor Actor) error {
-	target := mappingTarget(applicationID, offeringItem, infraID)
-	return s.inTx(ctx, "delete service mapping "+target, func(tx pgx.Tx) error {
-		before, err := scanServiceMapping(tx.QueryRow(ctx, `DELETE FROM service_mappings
-			WHERE application_id = $1 AND offering_item = $2 AND infra_id = $3 RETURNING `+serviceMappingColumns, applicationID, offeringItem, infraID))
-		if err != nil {
-			return err
-		}
-		_, err = AppendAuditTx(ctx, tx, AuditEntry{Kind: KindServiceMappingDelete, System: SystemAdmin,
-			Target: "service-mapping/" + target, Before: mustJSON(before)}.WithActor(actor))
-		return err
+	return s.inTx(ctx, "delete service mapping "+mappingTarget(applicationID, offeringItem, infraID), func(tx pgx.Tx) error {
+		return deleteServiceMappingTx(ctx, tx, applicationID, offeringItem, infraID, actor)
 	})
+}
+
+func deleteServiceMappingTx(ctx context.Context, tx pgx.Tx, applicationID, offeringItem, infraID string, actor Actor) error {
+	before, err := scanServiceMapping(tx.QueryRow(ctx, `DELETE FROM service_mappings
+		WHERE application_id = $1 AND offering_item = $2 AND infra_id = $3 RETURNING `+serviceMappingColumns, applicationID, offeringItem, infraID))
+	if err != nil {
+		return err
+	}
+	_, err = AppendAuditTx(ctx, tx, AuditEntry{Kind: KindServiceMappingDelete, System: SystemAdmin,
+		Target: "service-mapping/" + mappingTarget(applicationID, offeringItem, infraID), Before: mustJSON(before)}.WithActor(actor))
+	return err
 }
 
 // mappingTarget names a mapping in audit rows and errors: application/item[@infra].

@@ -119,3 +119,42 @@ func TestServiceMappings_EachStorageMapsOnItsOwn(t *testing.T) {
 	_, err = st.ServiceMapping(ctx, b.ApplicationID, b.OfferingItem, "")
 	assert.ErrorIs(t, err, store.ErrNotFound, "the item without a storage is not mapped")
 }
+
+func TestReplaceServiceMappings_IsAllOrNothing(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	old := storageMapping()
+	_, err := st.UpsertServiceMapping(ctx, old, admin)
+	require.NoError(t, err)
+	auditBefore, err := st.ListAudit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+
+	// The first row is fine; the second holds a value only the database
+	// refuses (validation is bypassed here on purpose).
+	good := storageMapping()
+	good.OfferingItem, good.ServiceName = "pw_base_workstations", "Workstations"
+	bad := storageMapping()
+	bad.OfferingItem, bad.Divisor = "pw_base_servers", "1e1000000"
+	_, err = st.ReplaceServiceMappings(ctx, []store.ServiceMapping{good, bad}, admin)
+	require.ErrorIs(t, err, store.ErrInvalid)
+
+	all, err := st.ListServiceMappings(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1, "the good row was saved alone or the old row removed")
+	assert.Equal(t, old.OfferingItem, all[0].OfferingItem)
+	auditAfter, err := st.ListAudit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, len(auditBefore.Entries), len(auditAfter.Entries), "a rolled-back replace left audit rows")
+
+	// A valid replace upserts the listed rows and removes the rest, audited.
+	saved, err := st.ReplaceServiceMappings(ctx, []store.ServiceMapping{good}, admin)
+	require.NoError(t, err)
+	require.Len(t, saved, 1)
+	all, err = st.ListServiceMappings(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Equal(t, "pw_base_workstations", all[0].OfferingItem)
+	deleted, err := st.ListAudit(ctx, store.AuditFilter{KindPrefix: store.KindServiceMappingDelete})
+	require.NoError(t, err)
+	assert.Len(t, deleted.Entries, 1)
+}

@@ -38,6 +38,12 @@ type UsageRecord struct {
 	Supersedes        *int64 // the row this correction replaces
 	CreatedAt         time.Time
 	ReportedAt        *time.Time
+	// Source says where the number came from (usage.Source as JSON): a
+	// billing report's stored copy, or live usage samples.
+	Source json.RawMessage
+	// Estimate marks a number read from Acronis' live usage, which Acronis
+	// says is not for billing: a billing report settles it later.
+	Estimate bool
 }
 
 // UsageFilter selects ledger rows; zero fields do not filter.
@@ -51,13 +57,14 @@ type UsageFilter struct {
 }
 
 const usageColumns = `id, contract_service_id, period_start, period_end, metric, revision, raw_value::text, raw_unit,
-	billed_value::text, billed_unit, rounding, samples, adjustment_id, state, reason, supersedes, created_at, reported_at`
+	billed_value::text, billed_unit, rounding, samples, adjustment_id, state, reason, supersedes, created_at, reported_at,
+	source, estimate`
 
 func scanUsage(r pgx.Row) (UsageRecord, error) {
 	var u UsageRecord
 	err := r.Scan(&u.ID, &u.ContractServiceID, &u.PeriodStart, &u.PeriodEnd, &u.Metric, &u.Revision, &u.RawValue,
 		&u.RawUnit, &u.BilledValue, &u.BilledUnit, &u.Rounding, &u.Samples, &u.AdjustmentID, &u.State, &u.Reason,
-		&u.Supersedes, &u.CreatedAt, &u.ReportedAt)
+		&u.Supersedes, &u.CreatedAt, &u.ReportedAt, &u.Source, &u.Estimate)
 	return u, err
 }
 
@@ -92,6 +99,10 @@ func (s *Store) recordUsage(ctx context.Context, u UsageRecord, correction strin
 	samples := u.Samples
 	if len(samples) == 0 {
 		samples = json.RawMessage("[]")
+	}
+	source := u.Source
+	if len(source) == 0 {
+		source = json.RawMessage("{}")
 	}
 	var saved UsageRecord
 	err := s.inTx(ctx, what, func(tx pgx.Tx) error {
@@ -128,11 +139,11 @@ func (s *Store) recordUsage(ctx context.Context, u UsageRecord, correction strin
 		}
 		saved, err = scanUsage(tx.QueryRow(ctx, `
 			INSERT INTO usage_ledger (contract_service_id, period_start, period_end, metric, revision, raw_value,
-				raw_unit, billed_value, billed_unit, rounding, samples, reason, supersedes)
-			VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8::numeric, $9, $10, $11, $12, $13)
+				raw_unit, billed_value, billed_unit, rounding, samples, reason, supersedes, source, estimate)
+			VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8::numeric, $9, $10, $11, $12, $13, $14, $15)
 			RETURNING `+usageColumns,
 			u.ContractServiceID, u.PeriodStart, u.PeriodEnd, u.Metric, revision, u.RawValue, u.RawUnit,
-			u.BilledValue, u.BilledUnit, u.Rounding, string(samples), correction, supersedes))
+			u.BilledValue, u.BilledUnit, u.Rounding, string(samples), correction, supersedes, string(source), u.Estimate))
 		return err
 	})
 	if err != nil {
@@ -145,8 +156,34 @@ func scanUsageSame(r pgx.Row, same *bool) (UsageRecord, error) {
 	var u UsageRecord
 	err := r.Scan(&u.ID, &u.ContractServiceID, &u.PeriodStart, &u.PeriodEnd, &u.Metric, &u.Revision, &u.RawValue,
 		&u.RawUnit, &u.BilledValue, &u.BilledUnit, &u.Rounding, &u.Samples, &u.AdjustmentID, &u.State, &u.Reason,
-		&u.Supersedes, &u.CreatedAt, &u.ReportedAt, same)
+		&u.Supersedes, &u.CreatedAt, &u.ReportedAt, &u.Source, &u.Estimate, same)
 	return u, err
+}
+
+// ConfirmUsage records that a billing report found the same number as row
+// id: the row keeps its values and revision (nothing to bill again) and now
+// names the report as its source and is no longer an estimate. Superseded
+// rows are left alone; ErrNotFound when id does not exist.
+func (s *Store) ConfirmUsage(ctx context.Context, id int64, source json.RawMessage, samples json.RawMessage) (UsageRecord, error) {
+	what := fmt.Sprintf("confirm usage %d", id)
+	if len(samples) == 0 {
+		samples = json.RawMessage("[]")
+	}
+	u, err := scanUsage(s.pool.QueryRow(ctx, `
+		UPDATE usage_ledger SET source = $2, samples = $3, estimate = false
+		WHERE id = $1 AND state <> 'superseded'
+		RETURNING `+usageColumns, id, string(source), string(samples)))
+	if noRows(err) {
+		cur, gerr := s.GetUsage(ctx, id)
+		if gerr != nil {
+			return UsageRecord{}, fmt.Errorf("%s: %w", what, gerr)
+		}
+		return cur, nil
+	}
+	if err != nil {
+		return UsageRecord{}, wrap(what, err)
+	}
+	return u, nil
 }
 
 // MarkReported records that row id was written to Autotask as adjustmentID.

@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -75,6 +76,14 @@ func BaseURL() string {
 // When PostgreSQL is unreachable the tests still run and the ones needing the
 // database skip (or fail when TEST_DATABASE_REQUIRED or CI is set).
 func RunWithDB(m *testing.M) int {
+	// testing.Short needs the flags parsed; m.Run would parse them later.
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() {
+		// `go test -short` promises no PostgreSQL: tests needing it skip.
+		return m.Run()
+	}
 	setup()
 	if pkgDB.err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: no test database: %v\n", pkgDB.err)
@@ -109,6 +118,9 @@ func setup() {
 // packageURL returns the shared database's URL or ends the test when there is none.
 func packageURL(tb testing.TB) string {
 	tb.Helper()
+	if testing.Short() {
+		unavailable(tb, nil)
+	}
 	setup()
 	if pkgDB.err != nil {
 		unavailable(tb, pkgDB.err)
@@ -117,8 +129,12 @@ func packageURL(tb testing.TB) string {
 }
 
 // unavailable skips or fails a test that needs PostgreSQL and cannot have it.
+// In -short mode it always skips, even in CI.
 func unavailable(tb testing.TB, err error) {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("testenv: skipping, needs PostgreSQL (not in -short mode)")
+	}
 	if os.Getenv("TEST_DATABASE_REQUIRED") != "" || os.Getenv("CI") != "" {
 		tb.Fatalf("testenv: PostgreSQL is required: %v", err)
 	}
@@ -170,6 +186,9 @@ func NewEmptyDatabase(tb testing.TB) string {
 
 func newDatabase(tb testing.TB, migrate bool) string {
 	tb.Helper()
+	if testing.Short() {
+		unavailable(tb, nil)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	u, err := createDatabase(ctx, migrate)

@@ -20,31 +20,51 @@ const TestNamespace = "acronis-autotask-test"
 
 // TemporalCLI is the path of the pinned Temporal CLI: $TEMPORAL_CLI, else the
 // repository's bin/temporal that `make tools` builds. Tests never download one.
+// It fails when no executable file is there.
 func TemporalCLI() (string, error) {
-	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
-		return p, nil
+	p := os.Getenv("TEMPORAL_CLI")
+	if p == "" {
+		_, file, _, ok := runtime.Caller(0)
+		if !ok {
+			return "", fmt.Errorf("cannot locate the repository")
+		}
+		p = filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", "bin", "temporal"))
 	}
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot locate the repository")
-	}
-	p := filepath.Join(filepath.Dir(file), "..", "..", "bin", "temporal")
-	if _, err := os.Stat(p); err != nil {
+	st, err := os.Stat(p)
+	if err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
 		return "", fmt.Errorf("temporal CLI not found at %s: run `make tools` (or set TEMPORAL_CLI)", p)
 	}
-	return filepath.Clean(p), nil
+	return p, nil
+}
+
+// RequireTemporalCLI returns the Temporal CLI's path, or skips the test saying
+// why: in -short mode (`make test-short` promises neither PostgreSQL nor
+// Temporal) and when the CLI is not built. Under CI (CI or
+// TEST_TEMPORAL_REQUIRED set) a missing CLI fails instead, so CI cannot pass
+// by skipping the workflow tests.
+func RequireTemporalCLI(tb testing.TB) string {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("testenv: skipping, needs a Temporal dev server (not in -short mode)")
+	}
+	cli, err := TemporalCLI()
+	if err != nil {
+		if os.Getenv("TEST_TEMPORAL_REQUIRED") != "" || os.Getenv("CI") != "" {
+			tb.Fatalf("testenv: the Temporal CLI is required: %v", err)
+		}
+		tb.Skipf("testenv: skipping, %v", err)
+	}
+	return cli
 }
 
 // StartTemporal starts an in-memory Temporal dev server from the pinned CLI
 // with the given search attributes registered (pass workflows.SearchAttributes()),
 // and stops it when the test ends. Options such as the data converter apply to
-// the returned client.
+// the returned client. Without the CLI, or in -short mode, the test is
+// skipped (see RequireTemporalCLI).
 func StartTemporal(tb testing.TB, clientOpts client.Options, keys []temporal.SearchAttributeKey) *testsuite.DevServer {
 	tb.Helper()
-	cli, err := TemporalCLI()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cli := RequireTemporalCLI(tb)
 	sa, err := searchAttributesForDevServer(keys)
 	if err != nil {
 		tb.Fatal(err)

@@ -54,6 +54,13 @@ type Sample struct {
 	RangeStart time.Time `json:"rangeStart,omitzero"`
 	// Quota is the related item's hard quota in raw units; nil when unlimited or absent.
 	Quota *string `json:"quota,omitempty"`
+	// From is where Value was read: SourceReport (a billing report's
+	// production figure) or SourceLive (the live usage endpoint; empty in
+	// samples recorded before sources were kept).
+	From string `json:"from,omitempty"`
+	// Trial is the report's trial figure, never billed (reference §2.5:
+	// trial tenants' usage is not in monthly reports).
+	Trial string `json:"trial,omitempty"`
 }
 
 // SampleFromAcronis converts a usage read from Acronis. The billed quantity is
@@ -70,7 +77,7 @@ func SampleFromAcronis(tenantID string, u acronis.Usage) (Sample, error) {
 		return Sample{}, fmt.Errorf("usage %s of tenant %s: %w", u.Name, tenantID, err)
 	}
 	s := Sample{TenantID: tenantID, Item: u.Name, UsageName: u.UsageName, InfraID: u.InfraID, Unit: u.MeasurementUnit,
-		Value: FormatDecimal(abs), Current: FormatDecimal(cur), RangeStart: u.RangeStart.Time.UTC()}
+		Value: FormatDecimal(abs), Current: FormatDecimal(cur), RangeStart: u.RangeStart.Time.UTC(), From: SourceLive}
 	if u.OfferingItem != nil && !u.OfferingItem.Quota.Unlimited() {
 		q, err := FromFloat(*u.OfferingItem.Quota.Value)
 		if err != nil {

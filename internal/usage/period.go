@@ -9,12 +9,13 @@
 // Autotask keeps date-only fields as sent and Acronis collects usage in UTC,
 // so any other zone would shift a period by a day for someone.
 //
-// The numbers come from Acronis' live usage (GET /tenants/usages), which has
-// no history: a run attributes what it reads to the period it reports, and
-// keeps each sample's range_start in the ledger for the record. Acronis
-// calls live usage unfit for billing and points to usage reports
-// (reference/acronis-api.md §5.2); reading those is a later extension that
-// only changes where Samples come from.
+// Numbers come from two places (source.go). Closed periods are settled from
+// an Acronis usage report for exactly that period, which is billing grade
+// (reference/acronis-api.md §5.2). The current month so far comes from the
+// live usage endpoint (GET /tenants/usages), which Acronis refreshes every
+// few hours and calls unfit for billing: those numbers are estimates until
+// the month's report settles them. Each sample keeps its range_start and
+// each ledger row its source, for the record.
 package usage
 
 import (

@@ -27,8 +27,9 @@ import (
 // EnvSpec overrides where the Swagger document is read from.
 const EnvSpec = "AUTOTASK_OPENAPI_SPEC"
 
-// specCandidates are tried relative to each parent of the working directory.
-var specCandidates = []string{"specs/autotask-openapi.json", "shared/specs/autotask-openapi.json"}
+// SpecPath is where the repository keeps Autotask's Swagger, relative to the
+// module root (see its README for the source).
+const SpecPath = "internal/autotask/testdata/autotask-openapi.json"
 
 // Spec is the converted document with a case-insensitive path index.
 type Spec struct {
@@ -54,8 +55,10 @@ var load = sync.OnceValues(func() (*Spec, error) {
 // Load returns the shared, parsed document (read once per process).
 func Load() (*Spec, error) { return load() }
 
-// find locates the Swagger document: $AUTOTASK_OPENAPI_SPEC, else specs/ or
-// shared/specs/ in the working directory or one of its parents.
+// find locates the Swagger document: $AUTOTASK_OPENAPI_SPEC, else SpecPath in
+// the module holding the working directory (tests run in their package's
+// directory). The search stops at the module root: nothing outside the
+// repository is read.
 func find() (string, error) {
 	if p := os.Getenv(EnvSpec); p != "" {
 		return p, nil
@@ -65,15 +68,12 @@ func find() (string, error) {
 		return "", fmt.Errorf("openapicheck: working directory: %w", err)
 	}
 	for {
-		for _, c := range specCandidates {
-			p := filepath.Join(dir, c)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, filepath.FromSlash(SpecPath)), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("openapicheck: autotask-openapi.json not found above the working directory; set %s", EnvSpec)
+			return "", fmt.Errorf("openapicheck: no go.mod above the working directory; set %s", EnvSpec)
 		}
 		dir = parent
 	}

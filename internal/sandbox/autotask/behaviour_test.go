@@ -184,6 +184,24 @@ func TestBudget_RollingHourAndThresholdInformation(t *testing.T) {
 	}
 }
 
+func TestBudget_OtherIntegrationsCountInThresholdInformationButNotInTheLog(t *testing.T) {
+	h := newHarness(t, atsandbox.Options{HourlyLimit: 100})
+	h.sb.AddOtherIntegrationRequests(97)
+	logged := h.sb.RequestLog().Total()
+	th := h.must200(h.do("GET", "ThresholdInformation", nil), "threshold").json(t)
+	if th["currentTimeframeRequestCount"].(json.Number).String() != "98" {
+		t.Errorf("ThresholdInformation = %v, want count 98 (97 of others, 1 own)", th)
+	}
+	if got := h.sb.RequestLog().Total() - logged; got != 1 {
+		t.Errorf("request log grew by %d, want 1 (the others' requests are not this integration's)", got)
+	}
+	h.must200(h.do("GET", "Companies/101", nil), "the 99th request")
+	h.must200(h.do("GET", "Companies/101", nil), "the 100th request")
+	if r := h.request(h.raw, "GET", h.base+"Companies/101", nil, creds()); r.status != http.StatusTooManyRequests {
+		t.Errorf("the 101st request of the hour = %d, want 429 (the others' count towards the limit)", r.status)
+	}
+}
+
 // TestUnits_PessimisticCase covers SPEC F11: unit changes never touch the
 // contract, and a silent change does not even create a new row id.
 func TestUnits_PessimisticCase(t *testing.T) {

@@ -10,25 +10,15 @@ import (
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
 )
 
+// samplesDir holds published Autotask bodies, kept beside the client's tests
+// (see its README for their sources).
+const samplesDir = "../../autotask/testdata/autotask-samples"
+
 func sample(t *testing.T, name string) any {
 	t.Helper()
-	dir := os.Getenv("AUTOTASK_SAMPLES_DIR")
-	if dir == "" {
-		wd, _ := os.Getwd()
-		for d := wd; ; d = filepath.Dir(d) {
-			for _, c := range []string{"reference/autotask-samples", "shared/reference/autotask-samples"} {
-				if st, err := os.Stat(filepath.Join(d, c)); err == nil && st.IsDir() {
-					dir = filepath.Join(d, c)
-				}
-			}
-			if dir != "" || filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(dir, name))
+	b, err := os.ReadFile(filepath.Join(samplesDir, name))
 	if err != nil {
-		t.Fatalf("read sample %s (set AUTOTASK_SAMPLES_DIR): %v", name, err)
+		t.Fatalf("read sample %s: %v", name, err)
 	}
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {

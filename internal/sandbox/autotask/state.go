@@ -303,6 +303,19 @@ func (s *Sandbox) Count(entity string) int {
 	return len(t.ids)
 }
 
+// AddOtherIntegrationRequests counts n requests of other integrations on
+// the same database, made now: like Autotask, the sandbox then reports them in
+// ThresholdInformation and refuses requests past the hourly limit with them
+// counted, while its request log (this integration's requests) stays as it is.
+func (s *Sandbox) AddOtherIntegrationRequests(n int) {
+	now := s.now()
+	s.limitMu.Lock()
+	defer s.limitMu.Unlock()
+	for range n {
+		s.requests = append(s.requests, now)
+	}
+}
+
 // RequestsThisHour is the rolling-hour request count ThresholdInformation reports.
 func (s *Sandbox) RequestsThisHour() int { return s.usage() }
 

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/workflows"
+)
+
+// consoleBenchCompanies is the scale the console must stay fast at (issue 17: ≤ 200 ms per page).
+const consoleBenchCompanies = 10000
+
+// benchCustomers answers status queries from memory: the benchmark measures
+// the console and the API, not a Temporal query.
+type benchCustomers struct{}
+
+func (benchCustomers) Refresh(context.Context, int64) error { return nil }
+func (benchCustomers) SyncNow(context.Context) error        { return nil }
+func (benchCustomers) Update(context.Context, int64, string, any) (workflows.ActionResult, error) {
+	return workflows.ActionResult{}, nil
+}
+func (benchCustomers) Status(_ context.Context, id int64) (workflows.CustomerStatus, error) {
+	v := int64(25)
+	st := workflows.CustomerStatus{
+		Quotas: []entitlement.Quota{{Item: entitlement.Item{Name: "pw_base_workstations", Group: entitlement.GroupStandard},
+			Enabled: true, Value: &v, Source: "contract 12 (prepaid)"}},
+		Pending: []workflows.PendingAction{{Action: "disable-tenant", At: time.Now().Add(72 * time.Hour)}},
+	}
+	st.CompanyID, st.CompanyName, st.Phase = id, fmt.Sprintf("Company %d", id), workflows.PhaseDeprovisioning
+	st.TenantID, st.MappedHow = fmt.Sprintf("00000000-0000-4000-8000-%012d", id), "manual"
+	st.Deprovision = workflows.Deprovision{Since: time.Now().Add(-time.Hour)}
+	return st, nil
+}
+
+// BenchmarkConsolePages measures the server time of every console page (the
+// in-process API calls, the vendor sandboxes they reach, PostgreSQL and
+// template rendering) with 10,000 Autotask companies, half of them mapped,
+// 1 in 50 of those in error, and an audit row per mapping. Run it with
+// `make bench-console`; results are in BENCHMARKS.md.
+func BenchmarkConsolePages(b *testing.B) {
+	if testing.Short() {
+		b.Skip("needs PostgreSQL")
+	}
+	h := newAPIHarnessWith(b, benchCustomers{}, atsandbox.Options{Dataset: "generated", Companies: consoleBenchCompanies, Seed: 1})
+	h.srv.deps.Audit, h.srv.deps.Stats, h.srv.deps.Usage, h.srv.deps.Alerts = h.store, h.store, h.store, h.store
+	ctx := context.Background()
+	for i := 0; i < consoleBenchCompanies; i += 2 {
+		id := atsandbox.GeneratedCompanyID(i)
+		if _, err := h.store.MapCustomer(ctx, store.CustomerMapping{CompanyID: id, TenantID: fmt.Sprintf("00000000-0000-4000-8000-%012d", id)},
+			store.Actor{Name: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		if i%100 == 0 {
+			if err := h.store.SetCustomerState(ctx, id, "error", "Acronis answered 503 three times"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	br := h.browser()
+	br.signIn(adminToken)
+	detail := atsandbox.GeneratedCompanyID(5000)
+	pages := []struct{ name, path string }{
+		{"overview", "/"},
+		{"overview-health", "/overview/health"},
+		{"settings", "/settings"},
+		{"billing", "/billing"},
+		{"customers", "/customers"},
+		{"customers-search", "/customers?" + url.Values{"q": {"a"}}.Encode()},
+		{"customers-unmapped-page-20", "/customers?mapped=unmapped&page=20"},
+		{"customer-detail", fmt.Sprintf("/customers/%d", detail)},
+		{"customer-usage", fmt.Sprintf("/customers/%d/usage", detail)},
+		{"map", fmt.Sprintf("/customers/%d/map", atsandbox.GeneratedCompanyID(1))},
+		{"tickets", "/tickets"},
+		{"audit", "/audit"},
+		{"audit-filtered", "/audit?kind=mapping"},
+	}
+	for _, p := range pages {
+		b.Run(p.name, func(b *testing.B) {
+			for b.Loop() {
+				if got := br.do("GET", p.path, nil); got.code != 200 {
+					b.Fatalf("GET %s = %d:\n%s", p.path, got.code, got.body)
+				}
+			}
+		})
+	}
+}

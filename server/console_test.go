@@ -1,0 +1,266 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
+	"github.com/acronis-autotask/acronis-autotask/internal/store"
+)
+
+// browser is a minimal cookie-keeping client of the console, in process.
+type browser struct {
+	h       *harness
+	cookies map[string]*http.Cookie
+	header  map[string]string
+}
+
+func (h *harness) browser() *browser {
+	return &browser{h: h, cookies: map[string]*http.Cookie{}, header: map[string]string{}}
+}
+
+type page struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(method, path string, form url.Values) page {
+	b.h.t.Helper()
+	var req *http.Request
+	if form != nil {
+		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req = httptest.NewRequest(method, path, nil)
+	}
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	for k, v := range b.header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	b.h.srv.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	return page{rec.Code, rec.Header(), rec.Body.String()}
+}
+
+var (
+	nonceRe = regexp.MustCompile(`name="nonce" value="([^"]+)"`)
+	csrfRe  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	verRe   = regexp.MustCompile(`name="version" value="(\d+)"`)
+)
+
+func find(t testing.TB, re *regexp.Regexp, body string) string {
+	t.Helper()
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("%s not found in\n%s", re, body)
+	}
+	return m[1]
+}
+
+// signIn signs the browser in with token and returns the page it lands on.
+func (b *browser) signIn(token string) page {
+	b.h.t.Helper()
+	form := b.do("GET", "/signin", nil)
+	nonce := find(b.h.t, nonceRe, form.body)
+	p := b.do("POST", "/signin", url.Values{"nonce": {nonce}, "token": {token}, "next": {"/settings"}})
+	return p
+}
+
+func TestConsole_SignInSetsAStrictHttpOnlySessionAndSignOutEndsIt(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	if p := b.do("GET", "/settings", nil); p.code != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/signin?next=") {
+		t.Fatalf("GET /settings signed out = %d %q, want 303 to /signin", p.code, p.header.Get("Location"))
+	}
+	if p := b.signIn("not-a-token"); p.code != http.StatusUnauthorized || b.cookies[sessionCookie] != nil {
+		t.Fatalf("sign in with a wrong token = %d (cookie %v), want 401 and no session", p.code, b.cookies[sessionCookie])
+	}
+	b.header["X-Forwarded-Proto"] = "https"
+	p := b.signIn(adminToken)
+	if p.code != http.StatusSeeOther || p.header.Get("Location") != "/settings" {
+		t.Fatalf("sign in = %d %q, want 303 to /settings", p.code, p.header.Get("Location"))
+	}
+	ck := b.cookies[sessionCookie]
+	if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || !ck.Secure {
+		t.Fatalf("session cookie = %+v, want HttpOnly, SameSite=Strict, Secure behind https", ck)
+	}
+	if strings.Contains(ck.Value, adminToken) {
+		t.Fatal("the session cookie carries the API token")
+	}
+	page := b.do("GET", "/settings", nil)
+	if page.code != 200 || !strings.Contains(page.body, "ops (admin)") || !strings.Contains(page.body, "Save settings") {
+		t.Fatalf("GET /settings = %d, want the form for ops (admin):\n%s", page.code, page.body)
+	}
+	old := *ck
+	csrf := find(t, csrfRe, page.body)
+	if p := b.do("POST", "/signout", url.Values{"csrf": {csrf}}); p.code != http.StatusSeeOther {
+		t.Fatalf("sign out = %d", p.code)
+	}
+	b.cookies[sessionCookie] = &old // a copied cookie must not outlive sign-out
+	if p := b.do("GET", "/settings", nil); p.code != http.StatusSeeOther {
+		t.Fatalf("GET /settings with the signed-out cookie = %d, want 303 to sign-in", p.code)
+	}
+}
+
+func TestConsole_ReadOnlySeesNoWriteControlsAndGets403(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	b.signIn(readToken)
+	page := b.do("GET", "/settings", nil)
+	if page.code != 200 || strings.Contains(page.body, "Save settings") || !strings.Contains(page.body, "dashboard (read-only)") {
+		t.Fatalf("read-only settings page = %d, want no save button:\n%s", page.code, page.body)
+	}
+	csrf := find(t, csrfRe, page.body)
+	form := url.Values{"csrf": {csrf}, "version": {"0"}, "syncIntervalSeconds": {"60"}}
+	if p := b.do("POST", "/settings", form); p.code != http.StatusForbidden {
+		t.Fatalf("read-only POST /settings = %d, want 403", p.code)
+	}
+	got := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", adminToken, nil))
+	if got.Version != 0 {
+		t.Fatalf("settings version after a refused post = %d, want 0 (nothing saved)", got.Version)
+	}
+}
+
+func TestConsole_FormsNeedTheSessionsCSRFToken(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	b.signIn(adminToken)
+	form := url.Values{"version": {"0"}, "syncIntervalSeconds": {"60"}}
+	if p := b.do("POST", "/settings", form); p.code != http.StatusForbidden {
+		t.Fatalf("POST without csrf = %d, want 403", p.code)
+	}
+	form.Set("csrf", "forged")
+	if p := b.do("POST", "/settings", form); p.code != http.StatusForbidden {
+		t.Fatalf("POST with a forged csrf = %d, want 403", p.code)
+	}
+}
+
+// settingsForm is the settings page's form as a browser would submit it.
+func settingsForm(t *testing.T, body string) url.Values {
+	t.Helper()
+	form := url.Values{"csrf": {find(t, csrfRe, body)}, "version": {find(t, verRe, body)}}
+	for _, m := range regexp.MustCompile(`<input name="([^"]+)" id="f-[^"]+" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], m[2])
+	}
+	for _, m := range regexp.MustCompile(`<select name="([^"]+)"[^>]*>\s*(?:<option[^>]*>[^<]*</option>)*?<option value="([^"]*)" selected`).FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], m[2])
+	}
+	for _, m := range regexp.MustCompile(`<input type="checkbox" name="([^"]+)"[^>]*value="([^"]+)" checked`).FindAllStringSubmatch(body, -1) {
+		form.Add(m[1], m[2])
+	}
+	return form
+}
+
+func TestConsole_SettingsShowsFieldErrorsThenSavesAsTheTokensActor(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	b.signIn(adminToken)
+	page := b.do("GET", "/settings", nil)
+	form := settingsForm(t, page.body)
+	form.Set("syncIntervalSeconds", "1")
+	bad := b.do("POST", "/settings", form)
+	if bad.code != http.StatusBadRequest {
+		t.Fatalf("POST a 1 s interval = %d, want 400:\n%s", bad.code, bad.body)
+	}
+	// The API's message sits next to the field, and the bad value stays in it.
+	want := regexp.MustCompile(`id="f-syncIntervalSeconds" value="1"[^>]*aria-invalid="true"[\s\S]{0,300}class="field-error"[^>]*>[^<]*5`)
+	if !want.MatchString(bad.body) {
+		t.Fatalf("no field error next to syncIntervalSeconds:\n%s", bad.body)
+	}
+	if v := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", adminToken, nil)).Version; v != 0 {
+		t.Fatalf("version after an invalid post = %d, want 0", v)
+	}
+	form.Set("syncIntervalSeconds", "120")
+	if p := b.do("POST", "/settings", form); p.code != http.StatusSeeOther {
+		t.Fatalf("POST a valid form = %d, want 303:\n%s", p.code, p.body)
+	}
+	got := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", adminToken, nil))
+	if got.Version != 1 || got.Settings.SyncIntervalSeconds != 120 || got.UpdatedBy != "ops" {
+		t.Fatalf("saved = version %d, interval %d, by %q; want 1, 120, ops", got.Version, got.Settings.SyncIntervalSeconds, got.UpdatedBy)
+	}
+	if p := b.do("GET", "/settings", nil); !strings.Contains(p.body, "Settings saved.") {
+		t.Fatal("the page after saving does not say the settings were saved")
+	}
+}
+
+func TestConsole_SettingsVersionConflictIsExplainedAndNothingSaved(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	b.signIn(adminToken)
+	form := settingsForm(t, b.do("GET", "/settings", nil).body)
+	// Someone else saves first, through the API.
+	if _, err := h.store.SaveSettings(context.Background(), json.RawMessage(`{"syncIntervalSeconds": 300}`), 0, store.Actor{Name: "dashboard-script"}); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("syncIntervalSeconds", "60")
+	p := b.do("POST", "/settings", form)
+	if p.code != http.StatusConflict || !strings.Contains(p.body, "dashboard-script saved version 1") {
+		t.Fatalf("stale POST = %d, want 409 naming who saved version 1:\n%s", p.code, p.body)
+	}
+	got := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", adminToken, nil))
+	if got.Version != 1 || got.Settings.SyncIntervalSeconds != 300 {
+		t.Fatalf("after the stale post: version %d interval %d, want 1 and 300 (theirs)", got.Version, got.Settings.SyncIntervalSeconds)
+	}
+}
+
+func TestConsole_APIRoutesAndStaticFilesStillAnswer(t *testing.T) {
+	h := newHarness(t)
+	if r := h.do("GET", "/healthz", "", nil); r.code != 200 {
+		t.Fatalf("/healthz = %d", r.code)
+	}
+	b := h.browser()
+	p := b.do("GET", "/static/htmx.min.js", nil)
+	if p.code != 200 || !strings.Contains(p.body, "htmx") {
+		t.Fatalf("/static/htmx.min.js = %d", p.code)
+	}
+	if p := b.do("GET", "/static/console.css", nil); p.code != 200 {
+		t.Fatalf("/static/console.css = %d", p.code)
+	}
+}
+
+func TestConsole_EveryPageRendersForBothRoles(t *testing.T) {
+	h := newAPIHarness(t, benchCustomers{})
+	h.srv.deps.Audit, h.srv.deps.Stats, h.srv.deps.Usage, h.srv.deps.Alerts = h.store, h.store, h.store, h.store
+	for _, tok := range []string{adminToken, readToken} {
+		b := h.browser()
+		b.signIn(tok)
+		for _, path := range []string{"/", "/overview/health", "/settings", "/billing", "/customers", "/customers?mapped=unmapped",
+			"/customers/101", "/customers/101/usage", "/customers/101/map", "/tickets", "/audit"} {
+			p := b.do("GET", path, nil)
+			if p.code != 200 {
+				t.Fatalf("GET %s = %d\n%s\nlogs:\n%s", path, p.code, p.body, h.logs.String())
+			}
+			hasWrite := strings.Contains(p.body, `type="submit" id="`) || strings.Contains(p.body, "Save ")
+			if tok == readToken && hasWrite {
+				t.Errorf("read-only %s shows a write control", path)
+			}
+		}
+	}
+}
+
+func TestConsole_DefaultStorageIsChosenFromTheAcronisStorages(t *testing.T) {
+	h := newAPIHarness(t, nil)
+	b := h.browser()
+	b.signIn(adminToken)
+	p := b.do("GET", "/settings", nil)
+	want := regexp.MustCompile(`<select name="provisioning.defaultStorageId"[^>]*>[\s\S]*?<option value="` + regexp.QuoteMeta(acsandbox.DefaultStorageID) + `"`)
+	if p.code != 200 || !want.MatchString(p.body) {
+		t.Fatalf("settings page = %d, want a default-storage select offering %s:\n%s", p.code, acsandbox.DefaultStorageID, p.body)
+	}
+}
