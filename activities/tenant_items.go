@@ -44,3 +44,24 @@ func (a *Acronis) ReadTenantItems(ctx context.Context, tenantID string) ([]plan.
 	}
 	return out, nil
 }
+
+// SwitchToProduction ends a tenant's trial: production pricing mode, audited.
+// A tenant already in production is left as it is.
+func (a *Acronis) SwitchToProduction(ctx context.Context, in TenantStateInput) error {
+	api, err := a.Client(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := api.GetTenant(ctx, in.TenantID)
+	if err != nil {
+		return classify("read tenant "+in.TenantID, err)
+	}
+	if t.PricingMode == "production" {
+		return nil
+	}
+	if _, err := api.SetPricingMode(ctx, in.TenantID, "production"); err != nil {
+		return classify("set production mode", err)
+	}
+	a.audit(ctx, in.CompanyID, in.TenantID, auditTenantUpdate, in.Reason, map[string]any{"pricing_mode": t.PricingMode}, map[string]any{"pricing_mode": "production"})
+	return nil
+}

@@ -135,6 +135,9 @@ func (c *customer) run(ctx workflow.Context) error {
 		if !c.waitingToRetry(ctx) {
 			c.advanceDeprovisioning(ctx)
 		}
+		if !c.waitingToRetry(ctx) {
+			c.endTrial(ctx)
+		}
 		if c.twoWayActive() && !c.waitingToRetry(ctx) && !c.state.NeedsReconcile {
 			// Asked only here, so the marker is recorded exactly when it was before.
 			twoWay := workflow.GetVersion(ctx, versionTwoWaySync, workflow.DefaultVersion, 1)
@@ -330,6 +333,10 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	s.Provisioned = &p
 	s.TenantID, s.MappedHow = p.TenantID, "automatic"
 	c.state.ProvisionRequested = false
+	if p.TenantCreated && s.Plan.Settings.TenantMode == "trial" {
+		// The guide: trial customers switch to production after a full month.
+		s.TrialEndsAt = trialEnd(workflow.Now(ctx))
+	}
 	return true
 }
 
@@ -445,7 +452,7 @@ func (c *customer) nextWake() (time.Time, string) {
 	if c.twoWayActive() {
 		earliest(s.NextDriftCheck, "check Acronis for quota changes")
 	}
-	for _, p := range s.pendingActions() {
+	for _, p := range s.allPending() {
 		if !p.Held {
 			earliest(p.At, strings.ReplaceAll(p.Action, "-", " "))
 		}
@@ -573,7 +580,7 @@ func (c *customer) details() string {
 	default:
 		b.WriteString("Waiting for contract changes.\n")
 	}
-	for _, p := range s.pendingActions() {
+	for _, p := range s.allPending() {
 		held := ""
 		if p.Held {
 			held = " (on hold)"
@@ -591,7 +598,7 @@ func orUnknown(s string) string {
 }
 
 func (c *customer) status() (CustomerStatus, error) {
-	st := CustomerStatus{CustomerState: c.state, Pending: c.state.pendingActions()}
+	st := CustomerStatus{CustomerState: c.state, Pending: c.state.allPending()}
 	if c.state.Plan != nil {
 		st.Quotas = c.state.Plan.Desired.Quotas
 	}

@@ -28,7 +28,7 @@ var activityPools = map[string]Pool{
 	// *activities.Acronis
 	"ProvisionTenant": PoolAcronis, "ApplyQuotas": PoolAcronis, "EnableTenant": PoolAcronis, "DisableTenant": PoolAcronis,
 	"DeleteTenant": PoolAcronis, "MapExistingTenant": PoolAcronis, "ReadQuotas": PoolAcronis, "Catalog": PoolAcronis,
-	"CheckMappable": PoolAcronis, "ReadTenantItems": PoolAcronis,
+	"CheckMappable": PoolAcronis, "ReadTenantItems": PoolAcronis, "SwitchToProduction": PoolAcronis,
 	// *activities.Autotask
 	"LoadCompanySnapshot": PoolAutotask, "PrimaryContact": PoolAutotask, "SetContractUnits": PoolAutotask,
 	// *activities.Store
@@ -38,6 +38,7 @@ var activityPools = map[string]Pool{
 	"SyncContracts": PoolLocal,
 	// *activities.Usage
 	"PlanUsageRun": PoolLocal, "CollectUsage": PoolLocal, "ReportUsage": PoolLocal, "RecordUsageRun": PoolLocal,
+	"EnsureUsageReport": PoolLocal, "PollUsageReport": PoolLocal, "SettleUsageReport": PoolLocal,
 	// *activities.Alerts: the store's ledger, and the sync that reads both APIs, on the workflow's queue…
 	"AlertSettings": PoolLocal, "SyncAlerts": PoolLocal, "AlertLatestTicket": PoolLocal, "AlertOpenOrJoin": PoolLocal,
 	"AlertCountOccurrence": PoolLocal, "AlertTicketCompleted": PoolLocal,
