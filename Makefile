@@ -13,6 +13,7 @@ TEMPORAL_CLI_VERSION  := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 DEV_NAMESPACE         := acronis-autotask
 HTTP_PORT             ?= 8080
+UI_PORT               ?= 8233
 N                     ?= 1000
 FUZZTIME              ?= 3m
 FUZZ_TARGETS          := FuzzWriteRoutes FuzzTemporalWriteRoutes
@@ -44,12 +45,12 @@ postgres: ## make sure PostgreSQL answers on 127.0.0.1:5432
 		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
 		pg_isready -h 127.0.0.1 -p 5432; }
 
-dev-temporal: $(TEMPORAL) ## start the Temporal dev server (UI on :8233) unless one is running
+dev-temporal: $(TEMPORAL) ## start the Temporal dev server (UI on :8233, or UI_PORT) unless one is running
 	@mkdir -p $(DATA)
 	@if (exec 3<>/dev/tcp/127.0.0.1/7233) 2>/dev/null; then echo "Temporal dev server already running on :7233"; else \
 		echo "starting the Temporal dev server (log: .data/temporal.log)"; \
 		nohup $(TEMPORAL) server start-dev --db-filename $(DATA)/temporal.db \
-			--namespace $(DEV_NAMESPACE) --ui-port 8233 \
+			--namespace $(DEV_NAMESPACE) --ui-port $(UI_PORT) \
 			$(foreach a,$(SEARCH_ATTRIBUTES),--search-attribute $(a)=Keyword) \
 			--ui-codec-endpoint http://localhost:$(HTTP_PORT)/codec \
 			> $(DATA)/temporal.log 2>&1 & echo $$! > $(DATA)/temporal.pid; \
@@ -57,7 +58,7 @@ dev-temporal: $(TEMPORAL) ## start the Temporal dev server (UI on :8233) unless 
 	fi
 
 dev: postgres dev-temporal build ## run everything against the sandboxes with demo data
-	HTTP_ADDR=:$(HTTP_PORT) $(APP) dev
+	HTTP_ADDR=:$(HTTP_PORT) TEMPORAL_UI_URL=http://localhost:$(UI_PORT) $(APP) dev
 
 dev-stop: ## stop the Temporal dev server started by make dev
 	@if [ -f $(DATA)/temporal.pid ]; then kill $$(cat $(DATA)/temporal.pid) 2>/dev/null || true; rm -f $(DATA)/temporal.pid; fi

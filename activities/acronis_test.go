@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
@@ -56,8 +57,8 @@ func (h *acronisHarness) exec(fn any, in any, out any) error {
 
 func provisionInput() ProvisionInput {
 	return ProvisionInput{CompanyID: 201, CompanyName: "Graphic Design Institute",
-		Settings: CustomerSettings{AccountsBasedOn: "primary_contact", TenantMode: "production", TwoFactor: true},
-		Contact:  &Contact{FirstName: "Kim", LastName: "Abercrombie", Email: "kim@graphicdesign.example"}}
+		Settings: entitlement.CustomerSettings{AccountsBasedOn: "primary_contact", TenantMode: "production", TwoFactor: true},
+		Contact:  &company.Contact{FirstName: "Kim", LastName: "Abercrombie", Email: "kim@graphicdesign.example"}}
 }
 
 func TestProvisionTenant_RetryFindsTheSameTenantUserAndEmail(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
@@ -31,11 +32,11 @@ const litwareCompany = 107
 // alertNotes records what the alert sync hands to the alert workflows.
 type alertNotes struct {
 	mu        sync.Mutex
-	events    []AlertEvent
+	events    []alert.Event
 	completed []int64
 }
 
-func (n *alertNotes) NotifyAlert(_ context.Context, ev AlertEvent) error {
+func (n *alertNotes) NotifyAlert(_ context.Context, ev alert.Event) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.events = append(n.events, ev)
@@ -49,7 +50,7 @@ func (n *alertNotes) NotifyTicketCompleted(_ context.Context, _ string, ticketID
 	return nil
 }
 
-func (n *alertNotes) take() []AlertEvent {
+func (n *alertNotes) take() []alert.Event {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	out := n.events
@@ -179,7 +180,7 @@ func (h *alertHarness) sync(cur AlertCursor) AlertSyncResult {
 	return res
 }
 
-func ids(evs []AlertEvent) []string {
+func ids(evs []alert.Event) []string {
 	var out []string
 	for _, e := range evs {
 		out = append(out, e.AlertID)
@@ -237,7 +238,7 @@ func TestSyncAlerts_TicketCreationOffHandsNothing(t *testing.T) {
 	}
 }
 
-func (h *alertHarness) event() AlertEvent {
+func (h *alertHarness) event() alert.Event {
 	h.t.Helper()
 	h.sync(AlertCursor{})
 	evs := h.notes.take()
@@ -247,7 +248,7 @@ func (h *alertHarness) event() AlertEvent {
 	return evs[0]
 }
 
-func (h *alertHarness) open(ev AlertEvent) AlertTicketRef {
+func (h *alertHarness) open(ev alert.Event) alert.TicketRef {
 	h.t.Helper()
 	v, err := h.env.ExecuteActivity(h.acts.AlertOpenOrJoin, ev)
 	if err != nil {
@@ -258,12 +259,12 @@ func (h *alertHarness) open(ev AlertEvent) AlertTicketRef {
 	return res.Ref
 }
 
-func (h *alertHarness) ticketStep(fn any, in AlertTicketInput) (AlertTicketRef, error) {
+func (h *alertHarness) ticketStep(fn any, in AlertTicketInput) (alert.TicketRef, error) {
 	v, err := h.env.ExecuteActivity(fn, in)
 	if err != nil {
-		return AlertTicketRef{}, err
+		return alert.TicketRef{}, err
 	}
-	var ref AlertTicketRef
+	var ref alert.TicketRef
 	return ref, v.Get(&ref)
 }
 
@@ -283,7 +284,7 @@ func TestAlertCreateTicket_LostAnswerIsFoundByExternalIDNotDuplicated(t *testing
 	if want := map[string]int{queryContractEndpoint: 1, createTicketEndpoint: 1}; !reflect.DeepEqual(reqs, want) {
 		t.Errorf("first attempt's Autotask requests = %v, want %v", reqs, want)
 	}
-	var got AlertTicketRef
+	var got alert.TicketRef
 	reqs = h.autotaskRequests(func() {
 		var err error
 		if got, err = h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err != nil {
@@ -479,7 +480,7 @@ func TestAlertCreateTicket_FirstAttemptIsOneRequestWhenTheContractIsKnown(t *tes
 	ev := h.event()
 	contract := h.knowContracts(litwareCompany)
 	ref := h.open(ev)
-	var got AlertTicketRef
+	var got alert.TicketRef
 	reqs := h.autotaskRequests(func() {
 		var err error
 		if got, err = h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err != nil {

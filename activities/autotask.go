@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -46,31 +47,31 @@ func (a *Autotask) now() time.Time {
 
 // LoadCompanySnapshot reads one company and its Recurring Service contracts
 // with their current units ("sync now" for one customer).
-func (a *Autotask) LoadCompanySnapshot(ctx context.Context, companyID int64) (CompanySnapshot, error) {
+func (a *Autotask) LoadCompanySnapshot(ctx context.Context, companyID int64) (company.Snapshot, error) {
 	c, err := a.Client(ctx)
 	if err != nil {
-		return CompanySnapshot{}, err
+		return company.Snapshot{}, err
 	}
-	company, err := autotask.Get[autotask.Company](ctx, c, companyID)
+	co, err := autotask.Get[autotask.Company](ctx, c, companyID)
 	if err != nil {
-		return CompanySnapshot{}, classify(fmt.Sprintf("read company %d", companyID), err)
+		return company.Snapshot{}, classify(fmt.Sprintf("read company %d", companyID), err)
 	}
 	contracts, err := autotask.QueryAll[autotask.Contract](ctx, c, autotask.NewQuery(
 		autotask.Eq("companyID", companyID), autotask.Eq("contractType", contractTypeRecurringService)))
 	if err != nil {
-		return CompanySnapshot{}, classify(fmt.Sprintf("read contracts of company %d", companyID), err)
+		return company.Snapshot{}, classify(fmt.Sprintf("read contracts of company %d", companyID), err)
 	}
-	snaps, err := BuildSnapshots(ctx, c, []autotask.Company{*company}, contracts, a.now())
+	snaps, err := BuildSnapshots(ctx, c, []autotask.Company{*co}, contracts, a.now())
 	if err != nil {
-		return CompanySnapshot{}, classify(fmt.Sprintf("read contract units of company %d", companyID), err)
+		return company.Snapshot{}, classify(fmt.Sprintf("read contract units of company %d", companyID), err)
 	}
 	return snaps[0], nil
 }
 
 // PrimaryContact returns the company's active primary contact, or nil. The
-// contract sync reads contacts in batches (CompanySnapshot.PrimaryContact);
+// contract sync reads contacts in batches (company.Snapshot.PrimaryContact);
 // this is for snapshots taken before it did.
-func (a *Autotask) PrimaryContact(ctx context.Context, companyID int64) (*Contact, error) {
+func (a *Autotask) PrimaryContact(ctx context.Context, companyID int64) (*company.Contact, error) {
 	c, err := a.Client(ctx)
 	if err != nil {
 		return nil, err
@@ -85,8 +86,8 @@ func (a *Autotask) PrimaryContact(ctx context.Context, companyID int64) (*Contac
 // primaryContacts reads the active primary contacts of companies, one request
 // per 200 companies (a company has at most one primary contact; the lowest id
 // wins if the data says otherwise).
-func primaryContacts(ctx context.Context, c *autotask.Client, companyIDs []int64) (map[int64]*Contact, error) {
-	out := make(map[int64]*Contact, len(companyIDs))
+func primaryContacts(ctx context.Context, c *autotask.Client, companyIDs []int64) (map[int64]*company.Contact, error) {
+	out := make(map[int64]*company.Contact, len(companyIDs))
 	lowest := map[int64]int64{}
 	for batch := range slices.Chunk(companyIDs, idsPerQuery) {
 		q := autotask.NewQuery(autotask.In("companyID", batch...), autotask.Eq("primaryContact", true), autotask.Eq("isActive", 1)).
@@ -98,7 +99,7 @@ func primaryContacts(ctx context.Context, c *autotask.Client, companyIDs []int64
 					continue
 				}
 				lowest[id] = p.ID
-				out[id] = &Contact{FirstName: p.FirstName, LastName: p.LastName, Email: p.EmailAddress}
+				out[id] = &company.Contact{FirstName: p.FirstName, LastName: p.LastName, Email: p.EmailAddress}
 			}
 			return nil
 		})
@@ -112,7 +113,7 @@ func primaryContacts(ctx context.Context, c *autotask.Client, companyIDs []int64
 // BuildSnapshots turns companies and their contracts into snapshots, reading
 // the current units of all contracts in a few batched queries: per contract
 // it would cost the hourly request budget.
-func BuildSnapshots(ctx context.Context, c *autotask.Client, companies []autotask.Company, contracts []autotask.Contract, now time.Time) ([]CompanySnapshot, error) {
+func BuildSnapshots(ctx context.Context, c *autotask.Client, companies []autotask.Company, contracts []autotask.Contract, now time.Time) ([]company.Snapshot, error) {
 	ids := make([]int64, 0, len(contracts))
 	for _, k := range contracts {
 		ids = append(ids, k.ID)
@@ -156,9 +157,9 @@ func BuildSnapshots(ctx context.Context, c *autotask.Client, companies []autotas
 	if err != nil {
 		return nil, err
 	}
-	out := make([]CompanySnapshot, 0, len(companies))
+	out := make([]company.Snapshot, 0, len(companies))
 	for _, co := range companies {
-		snap := CompanySnapshot{
+		snap := company.Snapshot{
 			CompanyID:   co.ID,
 			CompanyName: co.CompanyName,
 			Active:      co.IsActive == nil || *co.IsActive,

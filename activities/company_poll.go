@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
@@ -103,7 +104,7 @@ func joinName(first, last string) string {
 
 // contractSummaries turns snapshots into read-model rows: the contracts in
 // force today with their services and bundles.
-func contractSummaries(snaps []CompanySnapshot, now time.Time) []store.CompanyContractsRecord {
+func contractSummaries(snaps []company.Snapshot, now time.Time) []store.CompanyContractsRecord {
 	out := make([]store.CompanyContractsRecord, 0, len(snaps))
 	for _, snap := range snaps {
 		r := store.CompanyContractsRecord{CompanyID: snap.CompanyID, Name: snap.CompanyName, Active: snap.Active,

@@ -15,12 +15,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
 // CustomerNotifier delivers snapshots to customer workflows (signal-with-start).
 type CustomerNotifier interface {
-	NotifyContracts(ctx context.Context, snap CompanySnapshot) error
+	NotifyContracts(ctx context.Context, snap company.Snapshot) error
 	// Replan tells a running customer workflow the configuration changed.
 	Replan(ctx context.Context, companyID int64, generation string) error
 }
@@ -529,7 +530,7 @@ func (s *ContractSync) notify(ctx context.Context, c *autotask.Client, companies
 }
 
 // SnapshotFingerprint identifies what a snapshot says, ignoring when it was taken.
-func SnapshotFingerprint(s CompanySnapshot) string {
+func SnapshotFingerprint(s company.Snapshot) string {
 	s.ObservedAt = time.Time{}
 	raw, _ := json.Marshal(s)
 	sum := sha256.Sum256(raw)

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
@@ -20,11 +21,11 @@ import (
 // notifications records the snapshots the sync delivers.
 type notifications struct {
 	mu      sync.Mutex
-	snaps   map[int64][]CompanySnapshot
+	snaps   map[int64][]company.Snapshot
 	replans []int64
 }
 
-func (n *notifications) NotifyContracts(_ context.Context, s CompanySnapshot) error {
+func (n *notifications) NotifyContracts(_ context.Context, s company.Snapshot) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.snaps[s.CompanyID] = append(n.snaps[s.CompanyID], s)
@@ -38,11 +39,11 @@ func (n *notifications) Replan(_ context.Context, id int64, gen string) error {
 	return nil
 }
 
-func (n *notifications) take() map[int64][]CompanySnapshot {
+func (n *notifications) take() map[int64][]company.Snapshot {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	out := n.snaps
-	n.snaps = map[int64][]CompanySnapshot{}
+	n.snaps = map[int64][]company.Snapshot{}
 	return out
 }
 
@@ -71,7 +72,7 @@ func newSyncHarness(t *testing.T) *syncHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &syncHarness{t: t, sb: sb, notes: &notifications{snaps: map[int64][]CompanySnapshot{}}, now: time.Now().UTC()}
+	h := &syncHarness{t: t, sb: sb, notes: &notifications{snaps: map[int64][]company.Snapshot{}}, now: time.Now().UTC()}
 	h.sync = &ContractSync{
 		Autotask:  func(context.Context) (*autotask.Client, error) { return c, nil },
 		Store:     testenv.MustOpenDB(t),
@@ -135,8 +136,8 @@ func TestContractSync_FirstRunNotifiesEveryCompanyWithAContractOnce(t *testing.T
 		t.Fatalf("contracts recorded for company 101: %v", err)
 	}
 	var contracts []entitlement.Contract
-	if err := json.Unmarshal(raw, &contracts); err != nil || ActiveContract(contracts, h.now) != snap.Contracts[0].ID {
-		t.Errorf("recorded contracts %s: active contract = %d, want %d (%v)", raw, ActiveContract(contracts, h.now), snap.Contracts[0].ID, err)
+	if err := json.Unmarshal(raw, &contracts); err != nil || company.ActiveContract(contracts, h.now) != snap.Contracts[0].ID {
+		t.Errorf("recorded contracts %s: active contract = %d, want %d (%v)", raw, company.ActiveContract(contracts, h.now), snap.Contracts[0].ID, err)
 	}
 }
 
@@ -217,7 +218,7 @@ func TestContractSync_SilentUnitChangeIsFoundByTheBudgetedScan(t *testing.T) {
 	t.Logf("silent change found after %s of sync rounds", found)
 }
 
-func servicesUnits(s CompanySnapshot, serviceID int64) int64 {
+func servicesUnits(s company.Snapshot, serviceID int64) int64 {
 	var n int64
 	for _, c := range s.Contracts {
 		for _, u := range c.Services {
@@ -243,7 +244,7 @@ func TestContractSync_CreatesTheAcronisPAYGFieldOnceWhereMissing(t *testing.T) {
 	}
 	st := testenv.MustOpenDB(t)
 	sync := &ContractSync{Autotask: func(context.Context) (*autotask.Client, error) { return c, nil }, Store: st, Audit: st,
-		Customers: &notifications{snaps: map[int64][]CompanySnapshot{}}}
+		Customers: &notifications{snaps: map[int64][]company.Snapshot{}}}
 	count := func() int {
 		defs, err := autotask.QueryAll[autotask.UserDefinedFieldDefinition](context.Background(), c, autotask.NewQuery(autotask.Eq("name", PAYGField)))
 		if err != nil {

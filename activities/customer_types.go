@@ -3,89 +3,28 @@ package activities
 import (
 	"time"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
 
-// CompanySnapshot is what the contract sync read about one Autotask company:
-// enough to decide its entitlements without asking Autotask again.
-type CompanySnapshot struct {
-	CompanyID   int64                  `json:"companyId"`
-	CompanyName string                 `json:"companyName"`
-	Active      bool                   `json:"active"`
-	Contracts   []entitlement.Contract `json:"contracts"`
-	// BundleServices expands the service bundles used by the contracts.
-	BundleServices map[int64][]int64 `json:"bundleServices,omitempty"`
-	// PrimaryContact is the company's active primary contact, read in the same
-	// batch as the contracts so provisioning needs no Autotask request of its
-	// own; ContactKnown says it was read (nil then means the company has none).
-	PrimaryContact *Contact  `json:"primaryContact,omitempty"`
-	ContactKnown   bool      `json:"contactKnown,omitempty"`
-	ObservedAt     time.Time `json:"observedAt"`
-}
-
-// ActiveContract is the contract a company's tickets are billed to on day: the
-// lowest id among the Recurring Service contracts in force, or 0 when none is.
-func ActiveContract(contracts []entitlement.Contract, day time.Time) int64 {
-	var best int64
-	for _, k := range contracts {
-		if k.Covers(day) && (best == 0 || k.ID < best) {
-			best = k.ID
-		}
-	}
-	return best
-}
-
-// CustomerSettings are the integration settings a customer workflow acts on,
-// copied into each plan so a settings change reaches running workflows.
-type CustomerSettings struct {
-	BillingEnabled      bool          `json:"billingEnabled"`
-	AutoCreateCustomers bool          `json:"autoCreateCustomers"`
-	AccountsBasedOn     string        `json:"accountsBasedOn"`
-	ActivationEmail     string        `json:"activationEmail,omitempty"`
-	TwoFactor           bool          `json:"twoFactor"`
-	TenantMode          string        `json:"tenantMode"`
-	ZeroQuotas          bool          `json:"zeroQuotas"`
-	DisableEnabled      bool          `json:"disableEnabled"`
-	DisableAfter        time.Duration `json:"disableAfter"`
-	DeleteEnabled       bool          `json:"deleteEnabled"`
-	// TwoWaySync writes quotas changed by hand in Acronis back to the contracts.
-	TwoWaySync  bool          `json:"twoWaySync,omitempty"`
-	DeleteAfter time.Duration `json:"deleteAfter"`
-}
-
 // PlanInput asks for a customer's desired state.
 type PlanInput struct {
-	Snapshot CompanySnapshot `json:"snapshot"`
+	Snapshot company.Snapshot `json:"snapshot"`
 	// Today decides which contracts count; the workflow's clock, so a contract
 	// that ends without any change in Autotask still ends here.
 	Today time.Time `json:"today"`
 }
 
-// Plan is a customer's desired state under the current mappings and settings.
-type Plan struct {
-	Desired  entitlement.Desired `json:"desired"`
-	Settings CustomerSettings    `json:"settings"`
-	// TenantID is the mapping recorded in the store ("" when unmapped).
-	TenantID string `json:"tenantId,omitempty"`
-}
-
 // ProvisionInput creates (or finds) a customer's tenant.
 type ProvisionInput struct {
-	CompanyID   int64            `json:"companyId"`
-	CompanyName string           `json:"companyName"`
-	Settings    CustomerSettings `json:"settings"`
+	CompanyID   int64                        `json:"companyId"`
+	CompanyName string                       `json:"companyName"`
+	Settings    entitlement.CustomerSettings `json:"settings"`
 	// Contact is the company's primary contact, used when accounts are based on it.
-	Contact *Contact `json:"contact,omitempty"`
+	Contact *company.Contact `json:"contact,omitempty"`
 	// MayExist is set when an earlier attempt may have created the tenant: it is
 	// then looked up by its internal tag before anything is created.
 	MayExist bool `json:"mayExist,omitempty"`
-}
-
-// Contact is an Autotask contact reduced to what provisioning needs.
-type Contact struct {
-	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
-	Email     string `json:"email"`
 }
 
 // AuditInput is an audit entry about a customer, written by workflow code.

@@ -69,18 +69,18 @@ func (s *Store) RecordCustomerEvent(ctx context.Context, in AuditInput) error {
 
 // PlanCustomer decides a customer's desired state from its snapshot under the
 // current settings, service mappings and catalog.
-func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (Plan, error) {
+func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (entitlement.Plan, error) {
 	cur, err := s.currentSettings(ctx)
 	if err != nil {
-		return Plan{}, err
+		return entitlement.Plan{}, err
 	}
 	mappings, err := s.DB.ListServiceMappings(ctx)
 	if err != nil {
-		return Plan{}, fmt.Errorf("read service mappings: %w", err)
+		return entitlement.Plan{}, fmt.Errorf("read service mappings: %w", err)
 	}
 	catalog, err := s.catalogItems(ctx)
 	if err != nil {
-		return Plan{}, err
+		return entitlement.Plan{}, err
 	}
 	em := make([]entitlement.Mapping, 0, len(mappings))
 	for _, m := range mappings {
@@ -108,13 +108,13 @@ func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (Plan, error) {
 		desired.HasActiveServices = false
 		desired.Warnings = append(desired.Warnings, "the company is inactive in Autotask: its services count as ended")
 	}
-	plan := Plan{Desired: desired, Settings: s.customerSettings(cur)}
+	plan := entitlement.Plan{Desired: desired, Settings: s.customerSettings(cur)}
 	m, err := s.DB.CustomerMappingByCompany(ctx, snap.CompanyID)
 	switch {
 	case err == nil:
 		plan.TenantID = m.TenantID
 	case !errors.Is(err, store.ErrNotFound):
-		return Plan{}, fmt.Errorf("read mapping of company %d: %w", snap.CompanyID, err)
+		return entitlement.Plan{}, fmt.Errorf("read mapping of company %d: %w", snap.CompanyID, err)
 	}
 	return plan, nil
 }
@@ -130,13 +130,13 @@ func (s *Store) currentSettings(ctx context.Context) (settings.Settings, error) 
 	return settings.Decode(v.Document)
 }
 
-func (s *Store) customerSettings(st settings.Settings) CustomerSettings {
+func (s *Store) customerSettings(st settings.Settings) entitlement.CustomerSettings {
 	day := s.Day
 	if day <= 0 {
 		day = 24 * time.Hour
 	}
 	d := st.Deprovisioning
-	return CustomerSettings{
+	return entitlement.CustomerSettings{
 		BillingEnabled:      st.BillingEnabled,
 		AutoCreateCustomers: st.Provisioning.AutoCreateCustomers,
 		AccountsBasedOn:     string(st.Provisioning.CreateAccountsBasedOn),

@@ -83,6 +83,7 @@ type UsageRunPlan struct {
 	BillingEnabled bool                     `json:"billingEnabled"`
 	Setting        usage.Setting            `json:"setting"`
 	Storage        []settings.StorageReport `json:"storage"`
+	StorageClasses []settings.StorageClass  `json:"storageClasses,omitempty"`
 	Period         usage.Period             `json:"period"`
 	Due            bool                     `json:"due"`
 	EffectiveDate  time.Time                `json:"effectiveDate"`
@@ -95,7 +96,9 @@ type UsageBatchInput struct {
 	Period        usage.Period             `json:"period"`
 	EffectiveDate time.Time                `json:"effectiveDate"`
 	Storage       []settings.StorageReport `json:"storage"`
-	Customers     []UsageCustomer          `json:"customers"`
+	// StorageClasses are the per-storage Class 1 usage names (settings).
+	StorageClasses []settings.StorageClass `json:"storageClasses,omitempty"`
+	Customers      []UsageCustomer         `json:"customers"`
 	// ObservedAt is when the run started; it dates corrections' reasons.
 	ObservedAt time.Time `json:"observedAt"`
 	// Report, when set, is the saved billing report the period is settled
@@ -214,9 +217,13 @@ func (u *Usage) PlanUsageRun(ctx context.Context, in UsagePlanInput) (UsageRunPl
 	}
 	s := usage.SettingFrom(st.UsageReporting)
 	p, due := usage.PeriodFor(s, in.Now)
-	plan := UsageRunPlan{BillingEnabled: st.BillingEnabled, Setting: s, Storage: st.UsageReporting.Storage, Period: p, Due: due,
+	plan := UsageRunPlan{BillingEnabled: st.BillingEnabled, Setting: s, Storage: st.UsageReporting.Storage,
+		StorageClasses: st.UsageReporting.StorageClasses, Period: p, Due: due,
 		EffectiveDate: usage.EffectiveDate(s, p, in.Now)}
-	if !st.BillingEnabled || !due {
+	// Customers are listed whenever billing is on, due or not: a run on
+	// another day may still settle a closed period whose billing report was
+	// late (workflows/usage_report.go, Unsettled).
+	if !st.BillingEnabled {
 		return plan, nil
 	}
 	ms, err := u.Store.ListCustomerMappings(ctx, store.CustomerMappingFilter{})

@@ -83,7 +83,12 @@ func (u *Usage) EnsureUsageReport(ctx context.Context, in UsageReportInput) (Usa
 			return UsageReportStatus{}, err
 		}
 	}
-	return reportStatus(row, p), nil
+	st := reportStatus(row, p)
+	if st.Status == acronis.StoredInProgress {
+		// Ask once now: a report that is already generated needs no timer.
+		return u.poll(ctx, api, st.Ref)
+	}
+	return st, nil
 }
 
 func reportStatus(row store.UsageReport, p usage.Period) UsageReportStatus {
@@ -107,6 +112,10 @@ func (u *Usage) PollUsageReport(ctx context.Context, ref usage.ReportRef) (Usage
 	if err != nil {
 		return UsageReportStatus{}, err
 	}
+	return u.poll(ctx, api, ref)
+}
+
+func (u *Usage) poll(ctx context.Context, api UsageAcronis, ref usage.ReportRef) (UsageReportStatus, error) {
 	stored, err := api.StoredReports(ctx, ref.ReportID)
 	if err != nil {
 		return UsageReportStatus{}, classify("poll usage report "+ref.ReportID, err)

@@ -199,3 +199,36 @@ func TestUsage_BillingReportIsCreatedOnceWhenAWorkerDiesMidway(t *testing.T) {
 		t.Fatalf("after a failure: report %s (failed one %s), %d in Acronis; want a new third report", good.Ref.ReportID, bad.Ref.ReportID, len(h.ac.Reports()))
 	}
 }
+
+// TestUsage_LastPeriodIsProratedByActiveDays: a pay-as-you-go contract that
+// ends on November 12th bills 12 of November's 30 days, rounded up, and the
+// ledger row says so.
+func TestUsage_LastPeriodIsProratedByActiveDays(t *testing.T) {
+	h := newUsageHarness(t)
+	prev := usage.Setting{Period: settings.PeriodPreviousMonth}
+	nov := usage.Period{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	h.clock.Set(time.Date(2026, 11, 5, 6, 0, 0, 0, time.UTC))
+	if err := h.at.EndContract(paygContract, time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
+	h.setUsage(acsandbox.LitwareID, 10, 100)
+	st := h.savedReport(nov)
+	ref := st.Ref
+	out := h.collect(UsageBatchInput{Period: nov, EffectiveDate: usage.EffectiveDate(prev, nov, h.clock.Now()), Customers: []UsageCustomer{litware},
+		Storage: []settings.StorageReport{settings.StorageClass2Billed}, ObservedAt: h.clock.Now(), Report: &ref})
+	var csWS int64
+	for _, p := range out.Customers[0].Pending {
+		if p.ServiceID == atsandbox.ServiceWorkstations {
+			csWS = p.ContractServiceID
+		}
+	}
+	if csWS == 0 {
+		t.Fatalf("workstations not reported: %+v", out.Customers[0])
+	}
+	ws := h.current(csWS, "pw_base_workstations", nov)
+	// ceil(10 × 12 / 30) = 4
+	if ws.BilledValue != "4" || ws.RawValue != "10" || !strings.Contains(ws.Rounding, "12 of 30 days active") {
+		t.Fatalf("prorated workstations = raw %s billed %s rounding %q; want raw 10 billed 4 with the rule", ws.RawValue, ws.BilledValue, ws.Rounding)
+	}
+}

@@ -73,10 +73,14 @@ func (u *Usage) CollectUsage(ctx context.Context, in UsageBatchInput) (UsageBatc
 			continue
 		}
 		c := in.Customers[i]
-		lines, problems := usage.Compute(usage.Input{Storage: in.Storage, Samples: samples[c.CompanyID], Mappings: mappings,
+		lines, problems := usage.Compute(usage.Input{Storage: in.Storage, StorageClasses: in.StorageClasses, Samples: samples[c.CompanyID], Mappings: mappings,
 			ContractServices: services[c.CompanyID]})
 		r.Problems = append(r.Problems, problems...)
 		for _, l := range lines {
+			// First and last periods: only the contract's active days are billed.
+			if billed, rule := usage.Prorate(l.Billed, in.Period, l.ContractService.ContractStart, l.ContractService.ContractEnd); rule != "" {
+				l.Billed, l.Rounding = billed, l.Rounding+"; "+rule
+			}
 			if err := u.record(ctx, in, c.CompanyID, l, r); err != nil {
 				r.Error = err.Error()
 				break
@@ -124,6 +128,7 @@ func (u *Usage) contractServices(ctx context.Context, in UsageBatchInput) (map[i
 	type eligible struct {
 		id, company int64
 		payg        bool
+		start, end  time.Time
 	}
 	byEff := map[time.Time][]eligible{}
 	for batch := range slices.Chunk(companies, idsPerQuery) {
@@ -141,7 +146,7 @@ func (u *Usage) contractServices(ctx context.Context, in UsageBatchInput) (map[i
 			if !ok {
 				continue
 			}
-			byEff[eff] = append(byEff[eff], eligible{id: k.ID, company: int64(k.CompanyID), payg: ec.PAYG})
+			byEff[eff] = append(byEff[eff], eligible{id: k.ID, company: int64(k.CompanyID), payg: ec.PAYG, start: ec.Start, end: ec.End})
 		}
 	}
 	out := map[int64][]usage.ContractService{}
@@ -165,6 +170,12 @@ func (u *Usage) contractServices(ctx context.Context, in UsageBatchInput) (map[i
 		for _, cs := range units {
 			e := info[cs.ContractID]
 			cs.PAYG, cs.EffectiveDate = e.payg, eff
+			if !e.start.IsZero() {
+				cs.ContractStart = autotask.Date(e.start).Time
+			}
+			if !e.end.IsZero() {
+				cs.ContractEnd = autotask.Date(e.end).Time
+			}
 			out[e.company] = append(out[e.company], cs)
 		}
 	}
@@ -245,6 +256,7 @@ func (u *Usage) samples(ctx context.Context, in UsageBatchInput, wanted []int, o
 		byID[t.ID] = t
 	}
 	owner := map[string]int64{} // customer tenant → company
+	trial := map[string]bool{}  // tenants in trial: not billed (reference §2.5)
 	var read []string
 	for _, i := range wanted {
 		c := customers[i]
@@ -253,7 +265,7 @@ func (u *Usage) samples(ctx context.Context, in UsageBatchInput, wanted []int, o
 		case !ok:
 			out.Customers[i].Error = fmt.Sprintf("tenant %s is not in Acronis (deleted?)", c.TenantID)
 		case t.Kind == acronis.KindPartner:
-			subs, err := customersUnder(ctx, api, t.ID)
+			subs, err := customersUnder(ctx, api, t.ID, trial)
 			if err != nil {
 				out.Customers[i].Error = classify("list customers of sub-partner "+t.Name, err).Error()
 				continue
@@ -270,6 +282,9 @@ func (u *Usage) samples(ctx context.Context, in UsageBatchInput, wanted []int, o
 		default:
 			owner[t.ID] = c.CompanyID
 			read = append(read, t.ID)
+			if t.PricingMode == acronis.PricingTrial {
+				trial[t.ID] = true
+			}
 		}
 	}
 	res := map[int64][]usage.Sample{}
@@ -295,6 +310,11 @@ func (u *Usage) samples(ctx context.Context, in UsageBatchInput, wanted []int, o
 					}
 				}
 				continue
+			}
+			if trial[b.Tenant] && in.Report == nil {
+				// A trial tenant is not billed while in trial; its billing
+				// report has its usage as trial, not production, figures.
+				s.Trial, s.Value = s.Value, "0"
 			}
 			res[company] = append(res[company], s)
 		}
@@ -336,12 +356,16 @@ func (u *Usage) notMappedElsewhere(ctx context.Context, tenants []string, compan
 }
 
 // customersUnder lists the live customer tenants in a sub-partner's subtree.
-func customersUnder(ctx context.Context, api UsageAcronis, partnerID string) ([]string, error) {
+// Those in trial are added to trial.
+func customersUnder(ctx context.Context, api UsageAcronis, partnerID string, trial map[string]bool) ([]string, error) {
 	var out []string
 	_, err := api.EachTenant(ctx, acronis.TenantQuery{SubtreeRootID: partnerID, Limit: 500}, func(ts []acronis.Tenant) error {
 		for _, t := range ts {
 			if t.Kind == acronis.KindCustomer && t.ID != partnerID {
 				out = append(out, t.ID)
+				if t.PricingMode == acronis.PricingTrial {
+					trial[t.ID] = true
+				}
 			}
 		}
 		return nil

@@ -20,9 +20,9 @@ const consoleBenchCompanies = 10000
 // the console and the API, not a Temporal query.
 type benchCustomers struct{}
 
-func (benchCustomers) Refresh(context.Context, int64) error { return nil }
-func (benchCustomers) SyncNow(context.Context) error        { return nil }
-func (benchCustomers) Update(context.Context, int64, string, any) (workflows.ActionResult, error) {
+func (benchCustomers) Refresh(context.Context, workflows.Company) error { return nil }
+func (benchCustomers) SyncNow(context.Context) error                    { return nil }
+func (benchCustomers) Update(context.Context, workflows.Company, string, any) (workflows.ActionResult, error) {
 	return workflows.ActionResult{}, nil
 }
 func (benchCustomers) Status(_ context.Context, id int64) (workflows.CustomerStatus, error) {

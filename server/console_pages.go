@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 
 	"github.com/labstack/echo/v4"
 

@@ -137,6 +137,8 @@ func TestCustomerActions_ThroughTemporal(t *testing.T) {
 		// Handler refusals from Acronis: self-service and support access disabled.
 		wantRefusal(t, h.do("PUT", "/api/v1/customers/108/mapping", adminToken, MappingRequest{TenantID: acsandbox.ProsewareID}), 422, "self-service")
 		wantRefusal(t, h.do("PUT", "/api/v1/customers/110/mapping", adminToken, MappingRequest{TenantID: acsandbox.FourthCoffeeID}), 422, "support access disabled")
+		// A tenant Acronis does not know: refused by type (the vendor's 404), never by its text.
+		wantRefusal(t, h.do("PUT", "/api/v1/customers/109/mapping", adminToken, MappingRequest{TenantID: "00000000-0000-4000-8000-00000000dead"}), 422, "00000000-0000-4000-8000-00000000dead")
 		// The tenant is mapped to another company.
 		wantRefusal(t, h.do("PUT", "/api/v1/customers/109/mapping", adminToken, MappingRequest{TenantID: acsandbox.LitwareID}), 409, "company 107")
 		// Deprovisioning actions on a company (unmapped, after the refusal) without pending deprovisioning.

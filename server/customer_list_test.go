@@ -11,12 +11,13 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 )
 
 type ignoreSnapshots struct{}
 
-func (ignoreSnapshots) NotifyContracts(context.Context, activities.CompanySnapshot) error { return nil }
+func (ignoreSnapshots) NotifyContracts(context.Context, company.Snapshot) error { return nil }
 
 func (ignoreSnapshots) Replan(context.Context, int64, string) error { return nil }
 

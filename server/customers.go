@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
@@ -24,8 +23,8 @@ import (
 // workflows.Customers satisfies it. Every write goes through the company's
 // workflow, so the API and the automation can never act on a customer at once.
 type CustomerWorkflows interface {
-	Refresh(ctx context.Context, companyID int64) error
-	Update(ctx context.Context, companyID int64, updateName string, arg any) (workflows.ActionResult, error)
+	Refresh(ctx context.Context, co workflows.Company) error
+	Update(ctx context.Context, co workflows.Company, updateName string, arg any) (workflows.ActionResult, error)
 	Status(ctx context.Context, companyID int64) (workflows.CustomerStatus, error)
 	SyncNow(ctx context.Context) error
 }
@@ -200,52 +199,38 @@ func (s *Server) customerUpdate(c echo.Context, id int64, update string, arg any
 	if err != nil {
 		return err
 	}
-	if _, err := s.requireCompany(ctx, id); err != nil {
+	co, err := s.requireCompany(ctx, id)
+	if err != nil {
 		return err
 	}
 	// An update waits for its activities (mapping checks the tenant in
 	// Acronis); past this bound the caller is told to look at the status.
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	res, err := cw.Update(ctx, id, update, arg)
+	res, err := cw.Update(ctx, workflows.Company{ID: id, Name: co.CompanyName}, update, arg)
 	if err != nil {
 		return updateProblem(id, update, err)
 	}
 	return c.JSON(http.StatusOK, ActionAnswer{Message: res.Message, Plan: res.Plan})
 }
 
-// updateProblem keeps the workflow's reason for a refusal: a validator
-// rejection or handler refusal is 409 (the customer's state forbids it), or
-// 422 when the tenant itself can never be mapped (self-service, support
-// access disabled, not a customer, unknown); anything else is a failure.
+// updateProblem keeps the workflow's reason and error type for a rejection
+// or refusal (errorTable decides the status); anything else is a failure.
 func updateProblem(id int64, update string, err error) error {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) {
 		return fmt.Errorf("%s customer %d: %w", update, id, err)
 	}
-	msg := app.Message()
-	switch app.Type() {
-	case workflows.ErrTypePlanRequired:
+	if app.Type() == workflows.ErrTypePlanRequired {
 		// The plan warns: 409 with the plan; sending its id back goes ahead.
-		p := newProblem(http.StatusConflict, "plan-required", msg)
+		p := newProblem(http.StatusConflict, "plan-required", app.Message())
 		var pl plan.Customer
 		if app.Details(&pl) == nil {
 			p.Plan = &pl
 		}
 		return p
-	case activities.ErrTypeNotManageable, activities.ErrTypeRefused:
-		return newProblem(http.StatusUnprocessableEntity, "refused", msg)
-	case activities.ErrTypeAlreadyMapped:
-		return newProblem(http.StatusConflict, "refused", msg)
 	}
-	// The workflow passes activity refusals on as plain errors, so their
-	// type is lost; the texts of MapExistingTenant tell them apart.
-	for _, tenantFault := range []string{"cannot be managed", "only customer and sub-partner tenants", "not found"} {
-		if strings.Contains(msg, tenantFault) {
-			return newProblem(http.StatusUnprocessableEntity, "refused", msg)
-		}
-	}
-	return newProblem(http.StatusConflict, "refused", msg)
+	return &refusedError{errType: app.Type(), reason: app.Message()}
 }
 
 func (s *Server) deleteCustomerMapping(c echo.Context) error {
@@ -262,10 +247,11 @@ func (s *Server) syncCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.requireCompany(ctx, id); err != nil {
+	co, err := s.requireCompany(ctx, id)
+	if err != nil {
 		return err
 	}
-	if err := cw.Refresh(ctx, id); err != nil {
+	if err := cw.Refresh(ctx, workflows.Company{ID: id, Name: co.CompanyName}); err != nil {
 		return fmt.Errorf("refresh customer %d: %w", id, err)
 	}
 	return c.JSON(http.StatusAccepted, Accepted{Message: fmt.Sprintf("company %d will be re-read from Autotask and its quotas re-applied", id)})

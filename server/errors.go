@@ -7,11 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
+	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/connections"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
@@ -51,16 +56,47 @@ func invalid(detail string, fields ...settings.FieldError) *Problem {
 	return p
 }
 
-// errorTable is the one place that maps domain errors to HTTP answers.
+// errorTable is the one place that maps errors to HTTP answers. Rows match
+// by error type or sentinel (errors.As, errors.Is), never by message text;
+// the first row that matches answers, so specific rows come first. detail
+// is the answer's text; nil means the error's own.
 var errorTable = []struct {
-	target error
+	is     func(error) bool
 	status int
 	kind   string
-	detail string
+	detail func(error) string
+	// fields, when set, names the request fields the error is about.
+	fields func(error) []settings.FieldError
 }{
-	{store.ErrNotFound, http.StatusNotFound, "not-found", "the resource does not exist"},
-	{store.ErrConflict, http.StatusConflict, "conflict", "the resource was changed by someone else or clashes with an existing one; re-read it and try again"},
-	{store.ErrInvalid, http.StatusBadRequest, "invalid-value", "a value was rejected by a database rule"},
+	// Admin actions the customer workflow refused, by the activity error type
+	// it passed on: a tenant that can never be mapped is 422, a state that
+	// forbids the action (a validator's rejection included) is 409.
+	{refusedAs(activities.ErrTypeNotManageable), http.StatusUnprocessableEntity, "refused", refusalText, nil},
+	{refusedAs(activities.ErrTypeRefused), http.StatusUnprocessableEntity, "refused", refusalText, nil},
+	{refusedAs(activities.ErrTypeAlreadyMapped), http.StatusConflict, "refused", refusalText, nil},
+	{refusedAs(""), http.StatusConflict, "refused", refusalText, nil},
+
+	{is(errNotWired), http.StatusServiceUnavailable, "not-available", nil, nil},
+	{is(connections.ErrNotConfigured), http.StatusServiceUnavailable, "not-configured", nil, nil},
+
+	// Vendor calls: 503 when the vendor asked us to slow down (retry later
+	// helps), 502 otherwise; the text is the client's, which never holds credentials.
+	{autotaskKind(autotask.KindThrottled), http.StatusServiceUnavailable, "upstream-throttled", upstreamText("Autotask is rate limiting the integration; try again later: "), nil},
+	{autotaskKind(autotask.KindUnauthorized, autotask.KindForbidden), http.StatusBadGateway, "upstream-credentials", upstreamText("Autotask refused the integration's credentials; check the connection: "), nil},
+	{autotaskKind(), http.StatusBadGateway, "upstream-failed", upstreamText("Autotask call failed: "), nil},
+	{acronisKind(acronis.KindThrottled), http.StatusServiceUnavailable, "upstream-throttled", upstreamText("Acronis is rate limiting the integration; try again later: "), nil},
+	{acronisKind(acronis.KindUnauthorized, acronis.KindForbidden), http.StatusBadGateway, "upstream-credentials", upstreamText("Acronis refused the integration's credentials; check the connection: "), nil},
+	{acronisKind(), http.StatusBadGateway, "upstream-failed", upstreamText("Acronis call failed: "), nil},
+
+	// Temporal: a query to a company that has no workflow, and Temporal being unreachable.
+	{as[*serviceerror.NotFound], http.StatusNotFound, "workflow-not-found",
+		fixed("no customer workflow exists for this company yet; it starts with the first sync, mapping or action"), nil},
+	{temporalUnavailable, http.StatusServiceUnavailable, "temporal-unavailable",
+		fixed("Temporal did not answer in time; an action may still complete, so check the customer's status before trying again"), nil},
+
+	{is(store.ErrNotFound), http.StatusNotFound, "not-found", fixed("the resource does not exist"), nil},
+	{is(store.ErrConflict), http.StatusConflict, "conflict", fixed("the resource was changed by someone else or clashes with an existing one; re-read it and try again"), nil},
+	{is(store.ErrInvalid), http.StatusBadRequest, "invalid-value", fixed("a value was rejected by a database rule"), invalidColumn},
 }
 
 // columnFields names the request fields stored in the database columns whose
@@ -86,6 +122,11 @@ func fieldOfColumn(column string) string {
 	return "body"
 }
 
+// invalidColumn names the request field of the column whose rule refused a value.
+func invalidColumn(err error) []settings.FieldError {
+	return []settings.FieldError{{Field: fieldOfColumn(store.InvalidColumn(err)), Message: "was rejected by a database rule"}}
+}
+
 // problemFor turns any error a handler returns into a Problem.
 func problemFor(err error) *Problem {
 	var p *Problem
@@ -104,17 +145,15 @@ func problemFor(err error) *Problem {
 		}
 		return newProblem(he.Code, "http", msg)
 	}
-	if p := vendorProblem(err); p != nil {
-		return p
-	}
-	if p := temporalProblem(err); p != nil {
-		return p
-	}
 	for _, row := range errorTable {
-		if errors.Is(err, row.target) {
-			p := newProblem(row.status, row.kind, row.detail)
-			if row.target == store.ErrInvalid {
-				p.Errors = []settings.FieldError{{Field: fieldOfColumn(store.InvalidColumn(err)), Message: "was rejected by a database rule"}}
+		if row.is(err) {
+			detail := err.Error()
+			if row.detail != nil {
+				detail = row.detail(err)
+			}
+			p := newProblem(row.status, row.kind, detail)
+			if row.fields != nil {
+				p.Errors = row.fields(err)
 			}
 			return p
 		}
@@ -141,17 +180,59 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-// temporalProblem translates Temporal service errors the API can meet: a
-// query to a company that has no workflow, and Temporal being unreachable.
-func temporalProblem(err error) *Problem {
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return newProblem(http.StatusNotFound, "workflow-not-found", "no customer workflow exists for this company yet; it starts with the first sync, mapping or action")
+// refusedError is an admin action the customer workflow rejected (its
+// validator) or refused (its handler), with the activity error type the
+// refusal carries ("" when it carries none) and the workflow's reason.
+type refusedError struct {
+	errType string
+	reason  string
+}
+
+func (e *refusedError) Error() string { return e.reason }
+
+// refusedAs matches a refusal of errType; "" matches every refusal.
+func refusedAs(errType string) func(error) bool {
+	return func(err error) bool {
+		var r *refusedError
+		return errors.As(err, &r) && (errType == "" || r.errType == errType)
 	}
-	var un *serviceerror.Unavailable
-	var dl *serviceerror.DeadlineExceeded
-	if errors.As(err, &un) || errors.As(err, &dl) || errors.Is(err, context.DeadlineExceeded) {
-		return newProblem(http.StatusServiceUnavailable, "temporal-unavailable", "Temporal did not answer in time; an action may still complete, so check the customer's status before trying again")
+}
+
+func refusalText(err error) string {
+	var r *refusedError
+	errors.As(err, &r)
+	return r.reason
+}
+
+func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+
+func as[T error](err error) bool {
+	var t T
+	return errors.As(err, &t)
+}
+
+func fixed(detail string) func(error) string { return func(error) string { return detail } }
+
+func upstreamText(prefix string) func(error) string {
+	return func(err error) string { return prefix + err.Error() }
+}
+
+// autotaskKind matches a failed Autotask call of one of kinds; none matches any.
+func autotaskKind(kinds ...autotask.Kind) func(error) bool {
+	return func(err error) bool {
+		var ae *autotask.Error
+		return errors.As(err, &ae) && (len(kinds) == 0 || slices.Contains(kinds, ae.Kind))
 	}
-	return nil
+}
+
+// acronisKind matches a failed Acronis call of one of kinds; none matches any.
+func acronisKind(kinds ...acronis.Kind) func(error) bool {
+	return func(err error) bool {
+		var ce *acronis.Error
+		return errors.As(err, &ce) && (len(kinds) == 0 || slices.Contains(kinds, ce.Kind))
+	}
+}
+
+func temporalUnavailable(err error) bool {
+	return as[*serviceerror.Unavailable](err) || as[*serviceerror.DeadlineExceeded](err) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -32,6 +32,24 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
+// slowRequest is the duration past which a request is logged at warn.
+const slowRequest = time.Second
+
+// requestLevel keeps the info log for what an operator acts on: a request is
+// logged at debug, unless it was refused (4xx, info), failed (5xx, error) or
+// slow (warn); every request is still counted in the metrics.
+func requestLevel(status int, elapsed time.Duration) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case elapsed > slowRequest:
+		return slog.LevelWarn
+	case status >= 400:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
 // observe logs one JSON line per request and records metrics. It never logs
 // headers or bodies, so tokens and secrets cannot reach the log.
 func observe(log *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
@@ -50,11 +68,7 @@ func observe(log *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
 			elapsed := time.Since(start)
 			m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(c.Request().Method, route).Observe(elapsed.Seconds())
-			level := slog.LevelInfo
-			if status >= 500 {
-				level = slog.LevelError
-			}
-			log.LogAttrs(c.Request().Context(), level, "http request",
+			log.LogAttrs(c.Request().Context(), requestLevel(status, elapsed), "http request",
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),
 				slog.String("path", c.Request().URL.Path),

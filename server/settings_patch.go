@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 
@@ -30,9 +29,12 @@ func (s *Server) patchSettings(c echo.Context) error {
 	if p != nil {
 		return p
 	}
-	patch, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody))
+	patch, err := readBody(c.Request())
 	if err != nil {
 		return err
+	}
+	if err := checkJSONShape(patch); err != nil {
+		return err // not one object, trailing data, or a NUL the database cannot store
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(patch, &obj); err != nil || obj == nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
-	"github.com/acronis-autotask/acronis-autotask/internal/connections"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -101,43 +100,12 @@ func (s *Server) requireCompany(ctx context.Context, id int64) (*autotask.Compan
 	}
 	co, err := autotask.Get[autotask.Company](ctx, at, id)
 	if autotask.IsNotFound(err) {
-		return nil, newProblem(http.StatusNotFound, "company-not-found", fmt.Sprintf("Autotask has no company %d", id))
+		p := newProblem(http.StatusNotFound, "company-not-found", fmt.Sprintf("Autotask has no company %d", id))
+		p.Errors = []settings.FieldError{{Field: "companyID", Message: "is not an Autotask company"}}
+		return nil, p
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read Autotask company %d: %w", id, err)
 	}
 	return co, nil
-}
-
-// vendorProblem translates a failed Autotask or Acronis call, or missing
-// credentials, into a problem that says which system failed and how; nil when
-// err is none of those.
-func vendorProblem(err error) *Problem {
-	if errors.Is(err, errNotWired) {
-		return newProblem(http.StatusServiceUnavailable, "not-available", err.Error())
-	}
-	if errors.Is(err, connections.ErrNotConfigured) {
-		return newProblem(http.StatusServiceUnavailable, "not-configured", err.Error())
-	}
-	var ae *autotask.Error
-	if errors.As(err, &ae) {
-		return upstream("Autotask", err, ae.Kind == autotask.KindThrottled, ae.Kind == autotask.KindUnauthorized || ae.Kind == autotask.KindForbidden)
-	}
-	var ce *acronis.Error
-	if errors.As(err, &ce) {
-		return upstream("Acronis", err, ce.Kind == acronis.KindThrottled, ce.Kind == acronis.KindUnauthorized || ce.Kind == acronis.KindForbidden)
-	}
-	return nil
-}
-
-// upstream is 503 when the vendor asked us to slow down (retry later helps)
-// and 502 otherwise; the text is the client's, which never holds credentials.
-func upstream(system string, err error, throttled, credentials bool) *Problem {
-	switch {
-	case throttled:
-		return newProblem(http.StatusServiceUnavailable, "upstream-throttled", system+" is rate limiting the integration; try again later: "+err.Error())
-	case credentials:
-		return newProblem(http.StatusBadGateway, "upstream-credentials", system+" refused the integration's credentials; check the connection: "+err.Error())
-	}
-	return newProblem(http.StatusBadGateway, "upstream-failed", system+" call failed: "+err.Error())
 }

@@ -5,18 +5,17 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/acronis-autotask/acronis-autotask/activities"
 )
 
 // Names of the alert workflows' messages and of the alert sync singleton.
 const (
 	// AlertSyncWorkflowID names the singleton alert sync.
 	AlertSyncWorkflowID = "alert-sync"
-	// SignalAlert delivers an activities.AlertEvent to an alert's workflow.
+	// SignalAlert delivers an alert.Event to an alert's workflow.
 	SignalAlert = "alert"
 	// SignalTicketCompleted tells an alert's workflow its ticket was completed in Autotask (TicketCompleted).
 	SignalTicketCompleted = "ticket-completed"
@@ -29,28 +28,43 @@ type TicketCompleted struct {
 	TicketID int64 `json:"ticketId"`
 }
 
-// AlertStartOptions starts (or joins) the one workflow of an Acronis alert.
-// companyID and tenantID (when known) become search attributes, so operators
-// find a customer's alert workflows in the Temporal UI.
-func AlertStartOptions(alertID string, companyID int64, tenantID, taskQueue string) client.StartWorkflowOptions {
+// AlertStartOptions starts (or joins) the one workflow of an Acronis alert;
+// ev carries what is known of the alert (at least its id). The company and
+// tenant (when known) become search attributes, so operators find a
+// customer's alert workflows in the Temporal UI.
+func AlertStartOptions(ev alert.Event, taskQueue string) client.StartWorkflowOptions {
 	o := client.StartWorkflowOptions{
-		ID:                       AlertWorkflowID(alertID),
+		ID:                       AlertWorkflowID(ev.AlertID),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            "Autotask ticket of Acronis alert " + alertID,
+		StaticSummary:            AlertSummary(ev),
 	}
 	var attrs []temporal.SearchAttributeUpdate
-	if companyID > 0 {
-		attrs = append(attrs, AttrAutotaskCompanyID.ValueSet(strconv.FormatInt(companyID, 10)))
+	if ev.CompanyID > 0 {
+		attrs = append(attrs, AttrAutotaskCompanyID.ValueSet(strconv.FormatInt(ev.CompanyID, 10)))
 	}
-	if tenantID != "" {
-		attrs = append(attrs, AttrAcronisTenantID.ValueSet(tenantID))
+	if ev.TenantID != "" {
+		attrs = append(attrs, AttrAcronisTenantID.ValueSet(ev.TenantID))
 	}
 	if len(attrs) > 0 {
 		o.TypedSearchAttributes = temporal.NewSearchAttributes(attrs...)
 	}
 	return o
+}
+
+// AlertSummary is the line the Temporal UI shows for an alert's ticket
+// workflow: the alert's title as Acronis shows it, then what it is about
+// ("Backup failed · Autotask ticket for Acronis alert 9f1… of company 107").
+func AlertSummary(ev alert.Event) string {
+	s := "Autotask ticket for Acronis alert " + ev.AlertID
+	if ev.CompanyID > 0 {
+		s += fmt.Sprintf(" of company %d", ev.CompanyID)
+	}
+	if ev.Title != "" {
+		s = ev.Title + " · " + s
+	}
+	return s
 }
 
 // AlertSyncStartOptions starts (or joins) the singleton alert sync.
@@ -59,7 +73,7 @@ func AlertSyncStartOptions(taskQueue string) client.StartWorkflowOptions {
 		ID:                       AlertSyncWorkflowID,
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            "Reads Acronis alerts and hands each to its ticket workflow",
+		StaticSummary:            "Alert sync: reads Acronis alerts and hands each to the workflow that keeps its Autotask ticket",
 	}
 }
 
@@ -71,9 +85,9 @@ type Alerts struct {
 }
 
 // NotifyAlert delivers an alert event, starting the alert's workflow if it is not running.
-func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error {
+func (a Alerts) NotifyAlert(ctx context.Context, ev alert.Event) error {
 	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(ev.AlertID), SignalAlert, ev,
-		AlertStartOptions(ev.AlertID, ev.CompanyID, ev.TenantID, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: ev.AlertID})
+		AlertStartOptions(ev, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: ev.AlertID})
 	if err != nil {
 		return fmt.Errorf("signal alert %s: %w", ev.AlertID, err)
 	}
@@ -83,7 +97,7 @@ func (a Alerts) NotifyAlert(ctx context.Context, ev activities.AlertEvent) error
 // NotifyTicketCompleted tells an alert's workflow that its ticket was completed in Autotask.
 func (a Alerts) NotifyTicketCompleted(ctx context.Context, alertID string, ticketID int64) error {
 	_, err := a.Client.SignalWithStartWorkflow(ctx, AlertWorkflowID(alertID), SignalTicketCompleted, TicketCompleted{TicketID: ticketID},
-		AlertStartOptions(alertID, 0, "", a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: alertID})
+		AlertStartOptions(alert.Event{AlertID: alertID}, a.TaskQueue), AlertTicketWorkflow, AlertState{AlertID: alertID})
 	if err != nil {
 		return fmt.Errorf("signal alert %s: %w", alertID, err)
 	}

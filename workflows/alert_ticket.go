@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 )
 
 // AlertState is an alert workflow's durable state: the continue-as-new input
@@ -17,26 +18,26 @@ type AlertState struct {
 	AlertID string `json:"alertId"`
 	// Loaded is set once the alert's latest ticket was read from the store;
 	// every new run starts from there, so a finished run loses nothing.
-	Loaded bool                   `json:"loaded"`
-	Last   *activities.AlertEvent `json:"last,omitempty"`
+	Loaded bool         `json:"loaded"`
+	Last   *alert.Event `json:"last,omitempty"`
 	// LastSeen is the newest alert update handled; older deliveries are ignored.
 	LastSeen time.Time `json:"lastSeen,omitzero"`
 	Cleared  bool      `json:"cleared"`
 	// Ticket is the alert's own current ticket generation.
-	Ticket *activities.AlertTicketRef `json:"ticket,omitempty"`
+	Ticket *alert.TicketRef `json:"ticket,omitempty"`
 	// Joined is the open ticket of another alert of the same tenant, type and
 	// resource that this alert was counted on (storm control).
-	Joined *activities.AlertTicketRef `json:"joined,omitempty"`
+	Joined *alert.TicketRef `json:"joined,omitempty"`
 	// WindowEndsAt is when the re-open window of a closed ticket ends; a
 	// recurrence after it opens a new ticket.
 	WindowEndsAt time.Time `json:"windowEndsAt,omitzero"`
 	// Pending are delivered events and completions not yet handled.
-	Pending   []activities.AlertEvent `json:"pending,omitempty"`
-	Completed []int64                 `json:"completed,omitempty"`
-	RetryAt   time.Time               `json:"retryAt,omitzero"`
-	Failures  int                     `json:"failures"`
-	LastError string                  `json:"lastError,omitempty"`
-	Runs      int                     `json:"runs"`
+	Pending   []alert.Event `json:"pending,omitempty"`
+	Completed []int64       `json:"completed,omitempty"`
+	RetryAt   time.Time     `json:"retryAt,omitzero"`
+	Failures  int           `json:"failures"`
+	LastError string        `json:"lastError,omitempty"`
+	Runs      int           `json:"runs"`
 }
 
 // AlertTicketWorkflow keeps one Acronis alert's Autotask ticket in step with
@@ -110,7 +111,7 @@ func (w *alertTicket) run(ctx workflow.Context) error {
 func (w *alertTicket) receive() {
 	s := &w.state
 	for {
-		var ev activities.AlertEvent
+		var ev alert.Event
 		if !w.alerts.ReceiveAsync(&ev) {
 			break
 		}
@@ -160,7 +161,7 @@ func (w *alertTicket) step(ctx workflow.Context) {
 	s := &w.state
 	s.RetryAt = time.Time{}
 	if !s.Loaded {
-		var ref *activities.AlertTicketRef
+		var ref *alert.TicketRef
 		if err := w.exec(ctx, PoolLocal, "Read the ticket of alert "+s.AlertID, activities.AlertActs.AlertLatestTicket, s.AlertID).Get(ctx, &ref); err != nil {
 			w.fail(ctx, "read the alert's ticket", err)
 			return
@@ -195,7 +196,7 @@ func (w *alertTicket) settings(ctx workflow.Context) (activities.AlertTicketSett
 }
 
 // handle applies one alert event; false means it failed and stays pending.
-func (w *alertTicket) handle(ctx workflow.Context, ev activities.AlertEvent) bool {
+func (w *alertTicket) handle(ctx workflow.Context, ev alert.Event) bool {
 	s := &w.state
 	if !s.LastSeen.IsZero() && !ev.UpdatedAt.After(s.LastSeen) {
 		return true // delivered twice or out of order
@@ -250,7 +251,7 @@ func (w *alertTicket) handle(ctx workflow.Context, ev activities.AlertEvent) boo
 }
 
 // open reserves a new generation (or joins the storm group's open ticket) and creates the ticket.
-func (w *alertTicket) open(ctx workflow.Context, ev activities.AlertEvent) bool {
+func (w *alertTicket) open(ctx workflow.Context, ev alert.Event) bool {
 	s := &w.state
 	var res activities.AlertOpenResult
 	if err := w.exec(ctx, PoolLocal, "Reserve a ticket for alert "+ev.AlertID+": "+ev.Title, activities.AlertActs.AlertOpenOrJoin, ev).Get(ctx, &res); err != nil {
@@ -280,13 +281,13 @@ func (w *alertTicket) open(ctx workflow.Context, ev activities.AlertEvent) bool 
 // create makes the Autotask ticket of the reserved generation; the activity
 // counts each create on the row before sending it and looks the ticket up by
 // external id on any later attempt, so retries never duplicate it.
-func (w *alertTicket) create(ctx workflow.Context, ev activities.AlertEvent) bool {
+func (w *alertTicket) create(ctx workflow.Context, ev alert.Event) bool {
 	in := activities.AlertTicketInput{Ref: *w.state.Ticket, Event: ev}
 	return w.call(ctx, PoolAutotask, "create the Autotask ticket", activities.AlertActs.AlertCreateTicket, in, &w.state.Ticket)
 }
 
 // repeat notes a repeat of the alert on its open ticket and counts it.
-func (w *alertTicket) repeat(ctx workflow.Context, ev activities.AlertEvent, t activities.AlertTicketRef, dst **activities.AlertTicketRef) bool {
+func (w *alertTicket) repeat(ctx workflow.Context, ev alert.Event, t alert.TicketRef, dst **alert.TicketRef) bool {
 	note := activities.AlertNoteInput{TicketID: t.TicketID, Title: "Alert occurred again in Acronis",
 		Text: fmt.Sprintf("Acronis alert %s (%s) occurred again at %s: %s. Occurrences: %d.",
 			ev.AlertID, ev.Type, ev.UpdatedAt.UTC().Format(time.RFC3339), ev.Title, t.Occurrences+1)}
@@ -336,8 +337,8 @@ func (w *alertTicket) openWindow(st activities.AlertTicketSettings, now time.Tim
 
 // call runs an activity that returns a ticket ref and stores it in dst;
 // what names the step in the summary and in the error a failure records.
-func (w *alertTicket) call(ctx workflow.Context, pool Pool, what string, activity any, in any, dst **activities.AlertTicketRef) bool {
-	var ref activities.AlertTicketRef
+func (w *alertTicket) call(ctx workflow.Context, pool Pool, what string, activity any, in any, dst **alert.TicketRef) bool {
+	var ref alert.TicketRef
 	if err := w.exec(ctx, pool, w.story(what), activity, in).Get(ctx, &ref); err != nil {
 		w.fail(ctx, what, err)
 		return false

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/alert"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
@@ -32,7 +33,7 @@ type fakeTicket struct {
 }
 
 type fakeRow struct {
-	activities.AlertTicketRef
+	alert.TicketRef
 	tenant, typ, resource string
 }
 
@@ -74,26 +75,26 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		defer w.mu.Unlock()
 		return w.settings, nil
 	}).Maybe()
-	env.OnActivity(acts.AlertLatestTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, id string) (*activities.AlertTicketRef, error) {
+	env.OnActivity(acts.AlertLatestTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, id string) (*alert.TicketRef, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		var latest *activities.AlertTicketRef
+		var latest *alert.TicketRef
 		for _, r := range w.rows {
 			if r.AlertID == id {
-				ref := r.AlertTicketRef
+				ref := r.TicketRef
 				latest = &ref
 			}
 		}
 		return latest, nil
 	}).Maybe()
-	env.OnActivity(acts.AlertOpenOrJoin, mock.Anything, mock.Anything).Return(func(_ context.Context, ev activities.AlertEvent) (activities.AlertOpenResult, error) {
+	env.OnActivity(acts.AlertOpenOrJoin, mock.Anything, mock.Anything).Return(func(_ context.Context, ev alert.Event) (activities.AlertOpenResult, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		gen := 0
 		for _, r := range w.rows {
 			if r.AlertID == ev.AlertID {
 				if r.Open() {
-					return activities.AlertOpenResult{Ref: r.AlertTicketRef}, nil
+					return activities.AlertOpenResult{Ref: r.TicketRef}, nil
 				}
 				gen = max(gen, r.Generation)
 			}
@@ -101,16 +102,16 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		for _, r := range w.rows {
 			if r.Open() && r.tenant == ev.TenantID && r.typ == ev.Type && r.resource == ev.Resource {
 				r.Occurrences++
-				return activities.AlertOpenResult{Ref: r.AlertTicketRef, Joined: true}, nil
+				return activities.AlertOpenResult{Ref: r.TicketRef, Joined: true}, nil
 			}
 		}
-		r := &fakeRow{AlertTicketRef: activities.AlertTicketRef{RowID: int64(len(w.rows) + 1), AlertID: ev.AlertID, Generation: gen + 1,
+		r := &fakeRow{TicketRef: alert.TicketRef{RowID: int64(len(w.rows) + 1), AlertID: ev.AlertID, Generation: gen + 1,
 			ExternalID: store.AlertExternalID(ev.AlertID, gen+1), State: store.TicketOpen, Occurrences: 1},
 			tenant: ev.TenantID, typ: ev.Type, resource: ev.Resource}
 		w.rows = append(w.rows, r)
-		return activities.AlertOpenResult{Ref: r.AlertTicketRef}, nil
+		return activities.AlertOpenResult{Ref: r.TicketRef}, nil
 	}).Maybe()
-	env.OnActivity(acts.AlertCreateTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (activities.AlertTicketRef, error) {
+	env.OnActivity(acts.AlertCreateTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (alert.TicketRef, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		var id int64
@@ -126,12 +127,12 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 			w.tickets[id] = &fakeTicket{externalID: in.Ref.ExternalID, status: activities.TicketStatusNew}
 			if w.loseCreate > 0 {
 				w.loseCreate--
-				return activities.AlertTicketRef{}, errors.New("connection reset while reading the create answer")
+				return alert.TicketRef{}, errors.New("connection reset while reading the create answer")
 			}
 		}
 		r := w.row(in.Ref.RowID)
 		r.TicketID = id
-		return r.AlertTicketRef, nil
+		return r.TicketRef, nil
 	}).Maybe()
 	env.OnActivity(acts.AlertAddNote, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertNoteInput) error {
 		w.mu.Lock()
@@ -139,30 +140,30 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		w.note(in.TicketID, in.Title)
 		return nil
 	}).Maybe()
-	env.OnActivity(acts.AlertCountOccurrence, mock.Anything, mock.Anything).Return(func(_ context.Context, id int64) (activities.AlertTicketRef, error) {
+	env.OnActivity(acts.AlertCountOccurrence, mock.Anything, mock.Anything).Return(func(_ context.Context, id int64) (alert.TicketRef, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		r := w.row(id)
 		r.Occurrences++
-		return r.AlertTicketRef, nil
+		return r.TicketRef, nil
 	}).Maybe()
-	env.OnActivity(acts.AlertCloseTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (activities.AlertTicketRef, error) {
+	env.OnActivity(acts.AlertCloseTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (alert.TicketRef, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.tickets[in.Ref.TicketID].status = activities.TicketStatusComplete
 		w.note(in.Ref.TicketID, "Alert cleared in Acronis")
 		r := w.row(in.Ref.RowID)
 		r.State, r.ClosedAt = store.TicketClosed, in.At
-		return r.AlertTicketRef, nil
+		return r.TicketRef, nil
 	}).Maybe()
-	env.OnActivity(acts.AlertTicketCompleted, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (activities.AlertTicketRef, error) {
+	env.OnActivity(acts.AlertTicketCompleted, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (alert.TicketRef, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		r := w.row(in.Ref.RowID)
 		r.State, r.ClosedAt = store.TicketClosed, in.At
-		return r.AlertTicketRef, nil
+		return r.TicketRef, nil
 	}).Maybe()
-	env.OnActivity(acts.AlertReopenTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (activities.AlertTicketRef, error) {
+	env.OnActivity(acts.AlertReopenTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (alert.TicketRef, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.tickets[in.Ref.TicketID].status = activities.TicketStatusNew
@@ -170,7 +171,7 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		r := w.row(in.Ref.RowID)
 		r.State = store.TicketOpen
 		r.Occurrences++
-		return r.AlertTicketRef, nil
+		return r.TicketRef, nil
 	}).Maybe()
 	env.OnActivity(acts.AlertDismiss, mock.Anything, mock.Anything).Return(func(_ context.Context, id string) error {
 		w.mu.Lock()
@@ -187,12 +188,12 @@ type step struct {
 	arg any
 }
 
-func raised(id string, at time.Time) activities.AlertEvent {
-	return activities.AlertEvent{AlertID: id, TenantID: tenantLW, CompanyID: 107, Type: "BackupFailed", Severity: "error",
+func raised(id string, at time.Time) alert.Event {
+	return alert.Event{AlertID: id, TenantID: tenantLW, CompanyID: 107, Type: "BackupFailed", Severity: "error",
 		Title: "Acronis: Backup failed on LIT-SRV01", Resource: "res-1", UpdatedAt: at}
 }
 
-func cleared(id string, at time.Time) activities.AlertEvent {
+func cleared(id string, at time.Time) alert.Event {
 	ev := raised(id, at)
 	ev.Cleared = true
 	return ev
@@ -212,7 +213,7 @@ func runAlert(t *testing.T, w *ticketWorld, alertID string, start time.Time, can
 	state := AlertState{AlertID: alertID}
 	for i, s := range steps {
 		if i == 0 {
-			state.Pending = append(state.Pending, s.arg.(activities.AlertEvent))
+			state.Pending = append(state.Pending, s.arg.(alert.Event))
 			continue
 		}
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(s.sig, s.arg) }, s.at)
@@ -441,7 +442,7 @@ func TestAlertTicket_ContinuesAsNewOnTheServersSuggestionWithItsTicket(t *testin
 			env.SignalWorkflow(SignalAlert, raised(alertA, alertBase.Add(time.Duration(i)*time.Minute)))
 		}, time.Duration(i)*time.Minute)
 	}
-	env.ExecuteWorkflow(AlertTicketWorkflow, AlertState{AlertID: alertA, Pending: []activities.AlertEvent{raised(alertA, alertBase)}})
+	env.ExecuteWorkflow(AlertTicketWorkflow, AlertState{AlertID: alertA, Pending: []alert.Event{raised(alertA, alertBase)}})
 	var can *workflow.ContinueAsNewError
 	if !errors.As(env.GetWorkflowError(), &can) {
 		t.Fatalf("workflow ended with %v, want continue-as-new", env.GetWorkflowError())

@@ -24,7 +24,7 @@ func ContractSyncStartOptions(taskQueue string) client.StartWorkflowOptions {
 		ID:                       ContractSyncWorkflowID,
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            "Reads Autotask companies, contracts and units and tells each customer workflow what changed",
+		StaticSummary:            "Contract sync: reads Autotask companies, contracts and units and tells each customer workflow what changed",
 	}
 }
 

@@ -13,13 +13,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/bounds"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 )
 
 // Messages a customer workflow accepts.
 const (
-	// SignalContracts delivers a CompanySnapshot from the contract sync.
+	// SignalContracts delivers a company.Snapshot from the contract sync.
 	SignalContracts = "contracts"
 	// SignalRefresh asks the workflow to re-read its company from Autotask ("sync now").
 	SignalRefresh = "refresh"
@@ -181,7 +183,7 @@ func (c *customer) run(ctx workflow.Context) error {
 // receiveSignals applies every delivered signal without blocking.
 func (c *customer) receiveSignals(ctx workflow.Context) {
 	for {
-		var snap activities.CompanySnapshot
+		var snap company.Snapshot
 		if !c.contracts.ReceiveAsync(&snap) {
 			break
 		}
@@ -217,14 +219,14 @@ func (c *customer) shouldContinueAsNew(ctx workflow.Context) bool {
 func (c *customer) reconcile(ctx workflow.Context) {
 	s := &c.state
 	if s.Snapshot == nil {
-		var snap activities.CompanySnapshot
+		var snap company.Snapshot
 		if err := c.exec(ctx, PoolAutotask, fmt.Sprintf("Read company %d and its contracts from Autotask", s.CompanyID), activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
 			c.fail(ctx, "read company from Autotask", err)
 			return
 		}
 		s.Snapshot, s.CompanyName = &snap, snap.CompanyName
 	}
-	var plan activities.Plan
+	var plan entitlement.Plan
 	now := workflow.Now(ctx)
 	s.NextBoundary = nextContractBoundary(s.Snapshot, now)
 	if err := c.exec(ctx, PoolLocal, "Plan quotas for "+c.who()+" from its contracts", activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &plan); err != nil {
@@ -522,13 +524,14 @@ func hasErrorType(err error, t string) bool {
 }
 
 // errorText unwraps Temporal's activity error to the message that says what
-// went wrong, without the wrapper's types and retry flags.
+// went wrong, without the wrapper's types and retry flags, bounded so an
+// error quoting a huge input never bloats the workflow's state.
 func errorText(err error) string {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.Message() != "" {
-		return app.Message()
+		return bounds.Truncate(app.Message(), bounds.ErrorMessage)
 	}
-	return err.Error()
+	return bounds.Truncate(err.Error(), bounds.ErrorMessage)
 }
 
 func (c *customer) audit(ctx workflow.Context, kind, reason string) { c.auditAs(ctx, "", kind, reason) }

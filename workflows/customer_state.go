@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
 
@@ -34,8 +35,8 @@ type CustomerState struct {
 	// MappedHow is "manual" or "automatic".
 	MappedHow string `json:"mappedHow,omitempty"`
 
-	Snapshot *activities.CompanySnapshot `json:"snapshot,omitempty"`
-	Plan     *activities.Plan            `json:"plan,omitempty"`
+	Snapshot *company.Snapshot `json:"snapshot,omitempty"`
+	Plan     *entitlement.Plan `json:"plan,omitempty"`
 	// Applied is the fingerprint of the last quotas written, so an unchanged plan writes nothing.
 	Applied   string    `json:"applied,omitempty"`
 	AppliedAt time.Time `json:"appliedAt,omitempty"`
@@ -43,13 +44,13 @@ type CustomerState struct {
 	Provisioned       *activities.Provisioned `json:"provisioned,omitempty"`
 	ProvisionAttempts int                     `json:"provisionAttempts,omitempty"`
 	// Contact is the primary contact read for provisioning, kept for retries.
-	Contact        *activities.Contact `json:"contact,omitempty"`
-	Deprovision    Deprovision         `json:"deprovision"`
-	LastError      string              `json:"lastError,omitempty"`
-	Failures       int                 `json:"failures"`
-	RetryAt        time.Time           `json:"retryAt,omitempty"`
-	LastSyncedAt   time.Time           `json:"lastSyncedAt,omitempty"`
-	NeedsReconcile bool                `json:"needsReconcile"`
+	Contact        *company.Contact `json:"contact,omitempty"`
+	Deprovision    Deprovision      `json:"deprovision"`
+	LastError      string           `json:"lastError,omitempty"`
+	Failures       int              `json:"failures"`
+	RetryAt        time.Time        `json:"retryAt,omitempty"`
+	LastSyncedAt   time.Time        `json:"lastSyncedAt,omitempty"`
+	NeedsReconcile bool             `json:"needsReconcile"`
 	// NextBoundary is when a contract of the snapshot starts or ends next:
 	// Autotask signals nothing then, so the workflow wakes up by itself.
 	NextBoundary time.Time `json:"nextBoundary,omitempty"`
@@ -121,7 +122,7 @@ func (s *CustomerState) pendingActions() []PendingAction {
 
 // nextContractBoundary is the first instant after now at which a contract of
 // the snapshot starts counting or stops counting (the day after its end date).
-func nextContractBoundary(snap *activities.CompanySnapshot, now time.Time) time.Time {
+func nextContractBoundary(snap *company.Snapshot, now time.Time) time.Time {
 	if snap == nil {
 		return time.Time{}
 	}

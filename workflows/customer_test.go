@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
 
@@ -31,7 +32,7 @@ var day = 24 * time.Hour
 // records every call so tests assert what the workflow did, not how.
 type world struct {
 	mu            sync.Mutex
-	settings      activities.CustomerSettings
+	settings      entitlement.CustomerSettings
 	mapping       string // store mapping
 	quotas        []map[string]string
 	provisioned   int
@@ -45,7 +46,7 @@ type world struct {
 	failApply     int // fail ApplyQuotas this many more times
 	nameTaken     bool
 	selfService   map[string]bool
-	snapshot      activities.CompanySnapshot
+	snapshot      company.Snapshot
 	audits        []string
 	states        []string // phases recorded in the store
 	inAcronis     map[string]float64
@@ -57,7 +58,7 @@ type world struct {
 func newWorld() *world {
 	return &world{
 		enabled: true,
-		settings: activities.CustomerSettings{
+		settings: entitlement.CustomerSettings{
 			BillingEnabled: true, AutoCreateCustomers: true, AccountsBasedOn: "company_name", ActivationEmail: "ops@msp.example",
 			TenantMode: "production", ZeroQuotas: true,
 			DisableEnabled: true, DisableAfter: 30 * day, DeleteEnabled: true, DeleteAfter: 60 * day,
@@ -70,20 +71,20 @@ func catalog() []entitlement.Item {
 	return []entitlement.Item{{Name: "pw_base_workstations", Group: entitlement.GroupStandard}}
 }
 
-func snapshotWith(at time.Time, units int64, contractEnd time.Time) activities.CompanySnapshot {
-	return activities.CompanySnapshot{
+func snapshotWith(at time.Time, units int64, contractEnd time.Time) company.Snapshot {
+	return company.Snapshot{
 		CompanyID: companyID, CompanyName: "Contoso Ltd", Active: true, ObservedAt: at,
 		Contracts: []entitlement.Contract{{ID: 1, Recurring: true, Active: true, Start: at.AddDate(-1, 0, 0), End: contractEnd,
 			Services: []entitlement.Units{{ID: svcWS, Units: units}}}},
 	}
 }
 
-func (w *world) plan(_ context.Context, in activities.PlanInput) (activities.Plan, error) {
+func (w *world) plan(_ context.Context, in activities.PlanInput) (entitlement.Plan, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d := entitlement.Decide(entitlement.Input{Today: in.Today, Catalog: catalog(),
 		Mappings: []entitlement.Mapping{{ItemName: "pw_base_workstations", ServiceID: svcWS}}, Contracts: in.Snapshot.Contracts})
-	return activities.Plan{Desired: d, Settings: w.settings, TenantID: w.mapping}, nil
+	return entitlement.Plan{Desired: d, Settings: w.settings, TenantID: w.mapping}, nil
 }
 
 func (w *world) provision(_ context.Context, in activities.ProvisionInput) (activities.Provisioned, error) {
@@ -259,7 +260,7 @@ func (s *CustomerSuite) SetupTest() {
 	s.env.OnActivity(activities.AcronisActs.DisableTenant, mock.Anything, mock.Anything).Return(w.setEnabled(false)).Maybe()
 	s.env.OnActivity(activities.AcronisActs.DeleteTenant, mock.Anything, mock.Anything).Return(w.deleteTenant).Maybe()
 	s.env.OnActivity(activities.AutotaskActs.LoadCompanySnapshot, mock.Anything, mock.Anything).Return(
-		func(context.Context, int64) (activities.CompanySnapshot, error) { return w.snapshot, nil }).Maybe()
+		func(context.Context, int64) (company.Snapshot, error) { return w.snapshot, nil }).Maybe()
 }
 
 func (s *CustomerSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
@@ -267,7 +268,7 @@ func (s *CustomerSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T())
 // at schedules fn at start+d of workflow time.
 func (s *CustomerSuite) at(d time.Duration, fn func()) { s.env.RegisterDelayedCallback(fn, d) }
 
-func (s *CustomerSuite) signal(snap activities.CompanySnapshot) {
+func (s *CustomerSuite) signal(snap company.Snapshot) {
 	s.env.SignalWorkflow(SignalContracts, snap)
 }
 
@@ -303,7 +304,7 @@ func (s *CustomerSuite) TestProvisionsAutomaticallyAndAppliesPrepaidQuotas() {
 
 func (s *CustomerSuite) TestPrimaryContactComesFromTheSnapshotWithoutAnAutotaskRead() {
 	s.world.settings.AccountsBasedOn = "primary_contact"
-	contact := &activities.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "ada@contoso.example"}
+	contact := &company.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "ada@contoso.example"}
 	s.at(time.Minute, func() {
 		snap := snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))
 		snap.PrimaryContact, snap.ContactKnown = contact, true
@@ -320,9 +321,9 @@ func (s *CustomerSuite) TestPrimaryContactIsReadOnceWhenTheSnapshotLacksIt() {
 	s.world.settings.AccountsBasedOn = "primary_contact"
 	s.world.failProvision = 1 // the retry must reuse the contact, not read it again
 	reads := 0
-	contact := &activities.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "ada@contoso.example"}
+	contact := &company.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "ada@contoso.example"}
 	s.env.OnActivity(activities.AutotaskActs.PrimaryContact, mock.Anything, mock.Anything).Return(
-		func(context.Context, int64) (*activities.Contact, error) { reads++; return contact, nil })
+		func(context.Context, int64) (*company.Contact, error) { reads++; return contact, nil })
 	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))) })
 	s.run(time.Hour)
 	s.Equal(1, reads, "primary contact reads")

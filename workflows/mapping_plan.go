@@ -9,6 +9,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 )
 
@@ -22,14 +24,14 @@ const ErrTypePlanRequired = "PlanRequired"
 func (c *customer) previewMapping(ctx workflow.Context, tenantID string) (plan.Customer, error) {
 	s := &c.state
 	if s.Snapshot == nil {
-		var snap activities.CompanySnapshot
+		var snap company.Snapshot
 		if err := c.exec(ctx, PoolAutotask, "Read "+c.who()+" from Autotask", activities.AutotaskActs.LoadCompanySnapshot, s.CompanyID).Get(ctx, &snap); err != nil {
 			return plan.Customer{}, err
 		}
 		s.Snapshot, s.CompanyName = &snap, snap.CompanyName
 	}
 	now := workflow.Now(ctx)
-	var p activities.Plan
+	var p entitlement.Plan
 	if err := c.exec(ctx, PoolLocal, "Plan the entitlements of "+c.who(), activities.StoreActs.PlanCustomer, activities.PlanInput{Snapshot: *s.Snapshot, Today: now}).Get(ctx, &p); err != nil {
 		return plan.Customer{}, err
 	}
@@ -43,7 +45,7 @@ func (c *customer) previewMapping(ctx workflow.Context, tenantID string) (plan.C
 // mappingPlan says what reconcile will do once the company is mapped to
 // tenantID: the quotas it applies (or zeroes, when deprovisioning starts at
 // once) and the deprovisioning steps with the times pendingActions gives them.
-func mappingPlan(st CustomerState, p activities.Plan, tenantID string, current []plan.ItemState, now time.Time) plan.Customer {
+func mappingPlan(st CustomerState, p entitlement.Plan, tenantID string, current []plan.ItemState, now time.Time) plan.Customer {
 	out := plan.Customer{CompanyID: st.CompanyID, CompanyName: st.CompanyName, TenantID: tenantID}
 	var snapFP string
 	if st.Snapshot != nil {

@@ -36,8 +36,11 @@ var activityPools = map[string]Pool{
 	"RecordCustomerEvent": PoolLocal, "RecordCustomerState": PoolLocal, "RecordAudit": PoolLocal,
 	// *activities.ContractSync
 	"SyncContracts": PoolLocal,
+	// *activities.TenantSync
+	"SyncTenants": PoolAcronis,
 	// *activities.Usage
 	"PlanUsageRun": PoolLocal, "CollectUsage": PoolLocal, "ReportUsage": PoolLocal, "RecordUsageRun": PoolLocal,
+	// …and the billing reports, recorded in the store before and after each Acronis call.
 	"EnsureUsageReport": PoolLocal, "PollUsageReport": PoolLocal, "SettleUsageReport": PoolLocal,
 	// *activities.Alerts: the store's ledger, and the sync that reads both APIs, on the workflow's queue…
 	"AlertSettings": PoolLocal, "SyncAlerts": PoolLocal, "AlertLatestTicket": PoolLocal, "AlertOpenOrJoin": PoolLocal,
@@ -71,7 +74,7 @@ func TestActivityPools_NameEveryActivityOfEveryActivityType(t *testing.T) {
 	ctxType := reflect.TypeFor[context.Context]()
 	seen := map[string]bool{}
 	for _, acts := range []any{activities.AcronisActs, activities.AutotaskActs, activities.StoreActs,
-		activities.ContractSyncActs, activities.UsageActs, activities.AlertActs} {
+		activities.ContractSyncActs, activities.UsageActs, activities.AlertActs, activities.TenantSyncActs} {
 		typ := reflect.TypeOf(acts)
 		for i := range typ.NumMethod() {
 			m := typ.Method(i)

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/mock"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 )
 
 func (s *CustomerSuite) TestReplanSignalProvisionsUnderNewSettingsWithoutReadingAutotask() {
@@ -34,7 +35,7 @@ func (s *CustomerSuite) TestReplanSignalProvisionsUnderNewSettingsWithoutReading
 func (s *CustomerSuite) TestReplanMovesPendingDeprovisioningAndIgnoresAKnownGeneration() {
 	plans := 0
 	s.env.OnActivity(activities.StoreActs.PlanCustomer, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.PlanInput) (activities.Plan, error) {
+		func(ctx context.Context, in activities.PlanInput) (entitlement.Plan, error) {
 			plans++
 			return s.world.plan(ctx, in)
 		})

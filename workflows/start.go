@@ -4,24 +4,46 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-
-	"github.com/acronis-autotask/acronis-autotask/activities"
 )
 
-// CustomerStartOptions starts (or joins) the one workflow of a company: the
-// id is the natural key and a running workflow is reused, so concurrent
-// starters never create two.
-func CustomerStartOptions(companyID int64, taskQueue string) client.StartWorkflowOptions {
+// CustomerStartOptions starts (or joins) the one workflow of a company with
+// start as its input: the id is the natural key and a running workflow is
+// reused, so concurrent starters never create two.
+func CustomerStartOptions(start CustomerState, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                       CustomerWorkflowID(companyID),
+		ID:                       CustomerWorkflowID(start.CompanyID),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    searchAttributesFor(companyID),
-		StaticSummary:            fmt.Sprintf("Autotask company %d", companyID),
+		TypedSearchAttributes:    searchAttributesFor(start.CompanyID),
+		StaticSummary:            CustomerSummary(start.CompanyName, start.CompanyID, start.TenantID),
 	}
+}
+
+// CustomerSummary is the line the Temporal UI shows for a customer workflow
+// in its list and on top of its page, so operators find a customer by name
+// ("Litware Inc. · Autotask company 107 · Acronis tenant 7c0…"). The name and
+// tenant are left out when the starter does not know them: the summary is
+// fixed when the workflow starts.
+func CustomerSummary(companyName string, companyID int64, tenantID string) string {
+	s := fmt.Sprintf("Autotask company %d", companyID)
+	if companyName != "" {
+		s = companyName + " · " + s
+	}
+	if tenantID != "" {
+		s += " · Acronis tenant " + tenantID
+	}
+	return s
+}
+
+// Company names a customer for the code that starts its workflow; Name may be
+// empty when the caller does not know it.
+type Company struct {
+	ID   int64
+	Name string
 }
 
 // Customers starts and messages customer workflows for code outside them
@@ -33,9 +55,10 @@ type Customers struct {
 
 // NotifyContracts delivers a company snapshot, starting the company's
 // workflow if it is not running.
-func (c Customers) NotifyContracts(ctx context.Context, snap activities.CompanySnapshot) error {
+func (c Customers) NotifyContracts(ctx context.Context, snap company.Snapshot) error {
+	start := CustomerState{CompanyID: snap.CompanyID, CompanyName: snap.CompanyName}
 	_, err := c.Client.SignalWithStartWorkflow(ctx, CustomerWorkflowID(snap.CompanyID), SignalContracts, snap,
-		CustomerStartOptions(snap.CompanyID, c.TaskQueue), CustomerWorkflow, CustomerState{CompanyID: snap.CompanyID, CompanyName: snap.CompanyName})
+		CustomerStartOptions(start, c.TaskQueue), CustomerWorkflow, start)
 	if err != nil {
 		return fmt.Errorf("signal customer %d: %w", snap.CompanyID, err)
 	}
@@ -44,11 +67,12 @@ func (c Customers) NotifyContracts(ctx context.Context, snap activities.CompanyS
 
 // Refresh asks a company's workflow to re-read the company from Autotask,
 // starting the workflow if needed.
-func (c Customers) Refresh(ctx context.Context, companyID int64) error {
-	_, err := c.Client.SignalWithStartWorkflow(ctx, CustomerWorkflowID(companyID), SignalRefresh, nil,
-		CustomerStartOptions(companyID, c.TaskQueue), CustomerWorkflow, CustomerState{CompanyID: companyID})
+func (c Customers) Refresh(ctx context.Context, co Company) error {
+	start := CustomerState{CompanyID: co.ID, CompanyName: co.Name}
+	_, err := c.Client.SignalWithStartWorkflow(ctx, CustomerWorkflowID(co.ID), SignalRefresh, nil,
+		CustomerStartOptions(start, c.TaskQueue), CustomerWorkflow, start)
 	if err != nil {
-		return fmt.Errorf("refresh customer %d: %w", companyID, err)
+		return fmt.Errorf("refresh customer %d: %w", co.ID, err)
 	}
 	return nil
 }
@@ -56,12 +80,18 @@ func (c Customers) Refresh(ctx context.Context, companyID int64) error {
 // Update runs an admin update (map, unmap, hold, release, deprovision-now)
 // on a company's workflow, starting it if needed, and returns its answer.
 // A validator's rejection and a handler's refusal both come back as errors.
-func (c Customers) Update(ctx context.Context, companyID int64, name string, arg any) (ActionResult, error) {
-	start := c.Client.NewWithStartWorkflowOperation(CustomerStartOptions(companyID, c.TaskQueue), CustomerWorkflow, CustomerState{CompanyID: companyID})
+func (c Customers) Update(ctx context.Context, co Company, name string, arg any) (ActionResult, error) {
+	// The workflow's input stays the bare company: the update itself maps it.
+	summary := CustomerState{CompanyID: co.ID, CompanyName: co.Name}
+	if m, ok := arg.(MapRequest); ok {
+		summary.TenantID = m.TenantID
+	}
+	opts := CustomerStartOptions(summary, c.TaskQueue)
+	start := c.Client.NewWithStartWorkflowOperation(opts, CustomerWorkflow, CustomerState{CompanyID: co.ID, CompanyName: co.Name})
 	h, err := c.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			WorkflowID:   CustomerWorkflowID(companyID),
+			WorkflowID:   CustomerWorkflowID(co.ID),
 			UpdateName:   name,
 			Args:         []any{arg},
 			WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -29,7 +29,7 @@ func UsageReportStartOptions(taskQueue string) client.StartWorkflowOptions {
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            "pay-as-you-go usage reporting into Autotask",
+		StaticSummary:            "Usage report: reads Acronis pay-as-you-go usage and reports it on the customers' Autotask contracts",
 	}
 }
 
@@ -201,11 +201,6 @@ func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord
 	return rec
 }
 
-// versionBillingReport: closed periods are settled from Acronis billing
-// reports and current-month numbers are estimates (issue 18). Runs recorded
-// before it report every period from live usage.
-const versionBillingReport = "usage-billing-report"
-
 // Billing report polling: Acronis says a report usually takes 1–2 minutes.
 const (
 	reportPollEvery = time.Minute
@@ -244,7 +239,8 @@ func (r *usageReport) reportWithBillingReports(ctx workflow.Context, plan activi
 		r.queue(plan.Period)
 	}
 	if current && plan.Due {
-		in := activities.UsageBatchInput{Period: plan.Period, EffectiveDate: plan.EffectiveDate, Storage: plan.Storage, ObservedAt: now, Estimate: true}
+		in := activities.UsageBatchInput{Period: plan.Period, EffectiveDate: plan.EffectiveDate, Storage: plan.Storage,
+			StorageClasses: plan.StorageClasses, ObservedAt: now, Estimate: true}
 		r.collectAndWrite(ctx, in, plan.Customers, rec)
 	}
 	for len(r.state.Unsettled) > 0 {
@@ -300,7 +296,7 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 	}
 	ref := st.Ref
 	in := activities.UsageBatchInput{Period: p, EffectiveDate: usage.EffectiveDate(plan.Setting, p, now), Storage: plan.Storage,
-		ObservedAt: now, Report: &ref}
+		StorageClasses: plan.StorageClasses, ObservedAt: now, Report: &ref}
 	if !r.collectAndWrite(ctx, in, plan.Customers, rec) {
 		return false
 	}

@@ -126,7 +126,7 @@ func (w *usageWorld) plan(_ context.Context, in activities.UsagePlanInput) (acti
 	p, due := usage.PeriodFor(w.setting, in.Now)
 	plan := activities.UsageRunPlan{BillingEnabled: w.billing, Setting: w.setting, Period: p, Due: due,
 		EffectiveDate: usage.EffectiveDate(w.setting, p, in.Now), Storage: []settings.StorageReport{settings.StorageClass2Billed}}
-	if w.billing && due {
+	if w.billing { // as PlanUsageRun: listed whenever billing is on, due or not
 		for i := 1; i <= w.customers; i++ {
 			plan.Customers = append(plan.Customers, activities.UsageCustomer{CompanyID: int64(i), TenantID: fmt.Sprintf("tenant-%d", i)})
 		}
@@ -304,6 +304,27 @@ func (s *UsageReportSuite) TestPreviousMonthIsSettledOnceFromItsReport() {
 	s.Len(s.world.ensures, 1, "no second report")
 	s.Len(s.world.fromReports(), 1)
 	s.Equal(utc(2028, 3, 3, 0), next.NextRunAt)
+}
+
+// TestALateReportIsSettledOnAnotherDayWithEveryCustomer: a report that is
+// still not ready after the polling window is retried the next day, which
+// is not a billing day, and still records every customer.
+func (s *UsageReportSuite) TestALateReportIsSettledOnAnotherDayWithEveryCustomer() {
+	s.world.setting = usage.Setting{Period: settings.PeriodCustomBillingMonth, BillingDay: 28}
+	s.world.pollsToSave = reportMaxPolls + 30 // not ready within the first run's window
+	s.newEnv(utc(2027, 2, 27, 23))
+	next := s.generation(UsageReportState{NextRunAt: utc(2027, 2, 28, 0), Setting: s.world.setting})
+	s.Len(next.Unsettled, 1)
+	s.Empty(s.world.collects)
+	s.Equal(utc(2027, 2, 28, 1), next.NextRunAt, "retried an hour after the run started, not on March 28th")
+	// The worker was down for the rest of the day: the retry runs on March 1st.
+	s.newEnv(utc(2027, 3, 1, 0))
+	next = s.generation(next)
+	s.Empty(next.Unsettled)
+	s.Require().Len(s.world.fromReports(), 1)
+	s.Len(s.world.fromReports()[0].Customers, 3, "a day that is not the billing day still settles every customer")
+	s.Len(s.world.ensures, 2, "the same report, found again")
+	s.Equal(s.world.ensures[0], s.world.ensures[1])
 }
 
 // TestAFailedReportKeepsItsPeriod: a failed report leaves the period unsettled

@@ -34,4 +34,10 @@ const (
 	// versionAdminLock: hold, release and deprovision-now take the lock map and
 	// unmap take (issue 14). Added in v4; may be removed after v5.
 	versionAdminLock = "admin-actions-lock"
+	// versionBillingReport settles closed usage periods from Acronis billing
+	// reports and marks current-month numbers as estimates (issue 18); the
+	// default branch reports every period from live usage. Added in v4; may
+	// be removed after v5 (the usage workflow continues as new after every
+	// run, so a v4 release running for one day retires v3 runs).
+	versionBillingReport = "usage-billing-report"
 )

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
+	"github.com/acronis-autotask/acronis-autotask/internal/company"
 )
 
 // askedVersions records the change ids the workflow asks GetVersion for,
@@ -51,7 +52,7 @@ func (s *CustomerSuite) TestVersions_ContactInTheSnapshotAsksContactFromSnapshot
 	asked := s.askedVersions()
 	s.at(time.Minute, func() {
 		snap := snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))
-		snap.PrimaryContact, snap.ContactKnown = &activities.Contact{FirstName: "Ada", Email: "ada@contoso.example"}, true
+		snap.PrimaryContact, snap.ContactKnown = &company.Contact{FirstName: "Ada", Email: "ada@contoso.example"}, true
 		s.signal(snap)
 	})
 	s.run(time.Hour)
@@ -62,8 +63,8 @@ func (s *CustomerSuite) TestVersions_ContactReadFromAutotaskAsksKeepOnlyOnTheRet
 	s.world.settings.AccountsBasedOn = "primary_contact"
 	s.world.failProvision = 1
 	s.env.OnActivity(activities.AutotaskActs.PrimaryContact, mock.Anything, mock.Anything).Return(
-		func(context.Context, int64) (*activities.Contact, error) {
-			return &activities.Contact{FirstName: "Ada", Email: "ada@contoso.example"}, nil
+		func(context.Context, int64) (*company.Contact, error) {
+			return &company.Contact{FirstName: "Ada", Email: "ada@contoso.example"}, nil
 		})
 	asked := s.askedVersions()
 	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))) })

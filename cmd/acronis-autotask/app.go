@@ -88,9 +88,7 @@ func runApp(ctx context.Context, cfg config.Config, stdout io.Writer, r role, co
 				return workflows.Customers{Client: c, TaskQueue: cfg.TaskQueue}
 			},
 		),
-		fx.WithLogger(func(l *slog.Logger) fxevent.Logger {
-			return &fxevent.SlogLogger{Logger: l.With("component", "fx")}
-		}),
+		fx.WithLogger(newFxLogger),
 		worker.ClientModule,
 	}
 	if r&roleWorker != 0 {
@@ -112,6 +110,15 @@ func runApp(ctx context.Context, cfg config.Config, stdout io.Writer, r role, co
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), app.StopTimeout())
 	defer cancel()
 	return app.Stop(stopCtx)
+}
+
+// newFxLogger logs fx's wiring (every provide, invoke and hook) at debug, so
+// LOG_LEVEL=info starts with the service's own lines; fx's errors stay at error.
+func newFxLogger(l *slog.Logger) fxevent.Logger {
+	fl := &fxevent.SlogLogger{Logger: l.With("component", "fx")}
+	fl.UseLogLevel(slog.LevelDebug)
+	fl.UseErrorLevel(slog.LevelError)
+	return fl
 }
 
 // newRegistry is the process's own Prometheus registry (no global state), with Go and process collectors.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,8 @@ const (
 	devAdminToken  = "dev-admin-token-0123456789"
 	devReadToken   = "dev-read-token-0123456789"
 	devKeyFile     = ".data/secrets.key"
+	// devTemporalUI is where `make dev` serves the Temporal UI; TEMPORAL_UI_URL overrides it.
+	devTemporalUI = "http://localhost:8233"
 )
 
 // runDev runs both sandboxes, migrations, the REST API and the worker in one
@@ -39,6 +42,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	uiURL := strings.TrimSuffix(devEnvironment(getenv, map[string]string{"TEMPORAL_UI_URL": devTemporalUI})("TEMPORAL_UI_URL"), "/")
 	env := devEnvironment(getenv, map[string]string{
 		"DATABASE_URL":              devDatabaseURL,
 		"TEMPORAL_NAMESPACE":        devNamespace,
@@ -52,7 +56,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		"ACRONIS_CLIENT_ID":         "00000000-0000-4000-8000-000000000001",
 		"ACRONIS_CLIENT_SECRET":     "sandbox-secret",
 		"CODEC_AUTH":                "none",
-		"TEMPORAL_UI_URL":           "http://localhost:8233",
+		"TEMPORAL_UI_URL":           uiURL,
+		// The UI calls the codec from the browser, from its own origin.
+		"CODEC_CORS_ORIGINS": uiURL + "," + strings.Replace(uiURL, "//localhost:", "//127.0.0.1:", 1),
 	})
 	cfg, err := config.Load(env)
 	if err != nil {
@@ -81,8 +87,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 			fmt.Fprintln(stdout, "demo seeded: settings (billing, automatic provisioning, tickets on), service and alert mappings, Litware mapped")
 		}
 	}
-	fmt.Fprintf(stdout, "Console:     http://localhost%s/  (sign in with the admin token %s or the read-only token %s)\nREST API:    http://localhost%s/api/v1\nTemporal UI: http://localhost:8233/namespaces/%s/workflows\n",
-		portOf(cfg.HTTPAddr), devAdminToken, devReadToken, portOf(cfg.HTTPAddr), cfg.TemporalNamespace)
+	base := httpURL(cfg.HTTPAddr)
+	fmt.Fprintf(stdout, "Console:     %s/  (sign in with the admin token %s or the read-only token %s)\nREST API:    %s/api/v1\nTemporal:    %s (namespace %s)\nTemporal UI: %s/namespaces/%s/workflows\n",
+		base, devAdminToken, devReadToken, base, cfg.TemporalAddress, cfg.TemporalNamespace, uiURL, cfg.TemporalNamespace)
 	return runApp(ctx, cfg, stdout, roleServer|roleWorker, codecOptionsFromEnv(env))
 }
 
@@ -115,9 +122,15 @@ func devSecretsKey(fromEnv string) (string, error) {
 	return key, nil
 }
 
-func portOf(addr string) string {
-	if i := strings.LastIndex(addr, ":"); i >= 0 {
-		return addr[i:]
+// httpURL is the URL a browser on this machine uses for a listen address:
+// ":8080" and "0.0.0.0:8080" are reached at localhost.
+func httpURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
 	}
-	return addr
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

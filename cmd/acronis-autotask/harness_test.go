@@ -37,15 +37,25 @@ type stack struct {
 	autotask *atsandbox.Sandbox
 	acronis  *acsandbox.Sandbox
 	day      time.Duration
+	// httpAddr is the app's address when it must be known before the app
+	// starts (the Temporal UI's codec endpoint); empty picks a free one.
+	httpAddr string
+	codec    codecOptions
 }
 
 // newStack starts the infrastructure; start runs the application on it.
 func newStack(t *testing.T, withSandboxes bool) *stack {
 	t.Helper()
 	temporal := testenv.StartTemporal(t, client.Options{}, workflows.SearchAttributes())
+	return newStackOn(t, temporal.FrontendHostPort(), withSandboxes)
+}
+
+// newStackOn is newStack on a Temporal dev server the test started itself.
+func newStackOn(t *testing.T, temporalHostPort string, withSandboxes bool) *stack {
+	t.Helper()
 	s := &stack{t: t, day: 24 * time.Hour, env: map[string]string{
 		"DATABASE_URL":       testenv.NewTestDatabase(t),
-		"TEMPORAL_ADDRESS":   temporal.FrontendHostPort(),
+		"TEMPORAL_ADDRESS":   temporalHostPort,
 		"TEMPORAL_NAMESPACE": testenv.TestNamespace,
 		"TASK_QUEUE":         "e2e-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())),
 		"API_TOKENS":         "ops:admin:" + e2eAdmin + ",dash:read:" + e2eRead,
@@ -61,7 +71,9 @@ func newStack(t *testing.T, withSandboxes bool) *stack {
 			t.Fatal(err)
 		}
 		// New tenants get some usage, as in `make dev`, so pay-as-you-go reporting has work.
-		if s.acronis, err = acsandbox.New(acsandbox.Options{Dataset: "demo", SimulateUsage: true}); err != nil {
+		// Billing reports are generated at once, so settling a closed month
+		// needs no one-minute poll timer in tests.
+		if s.acronis, err = acsandbox.New(acsandbox.Options{Dataset: "demo", SimulateUsage: true, ReportDelay: -1}); err != nil {
 			t.Fatal(err)
 		}
 		at := httptest.NewServer(s.autotask.Handler())
@@ -137,7 +149,10 @@ type app struct {
 func (s *stack) start() *app {
 	t := s.t
 	t.Helper()
-	addr := freeAddr(t)
+	addr := s.httpAddr
+	if addr == "" {
+		addr = freeAddr(t)
+	}
 	env := map[string]string{"HTTP_ADDR": addr}
 	for k, v := range s.env {
 		env[k] = v
@@ -150,7 +165,7 @@ func (s *stack) start() *app {
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	day := fx.Decorate(func(dayLength) dayLength { return dayLength{d: s.day} })
-	go func() { done <- runApp(ctx, cfg, logs, roleServer|roleWorker, codecOptions{}, day) }()
+	go func() { done <- runApp(ctx, cfg, logs, roleServer|roleWorker, s.codec, day) }()
 	var once sync.Once
 	a := &app{t: t, base: "http://" + addr, logs: logs}
 	a.stop = func() {

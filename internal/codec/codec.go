@@ -8,10 +8,12 @@ import (
 	"fmt"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/bounds"
 	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
 )
 
@@ -80,9 +82,51 @@ func DataConverter(keys *secrets.Keyring) converter.DataConverter {
 
 // FailureConverter encrypts failure messages and stack traces too; by default
 // Temporal stores them in clear text and an error could quote a vendor answer.
+// It also bounds every failure (bounds.ErrorMessage per message and stack
+// trace, maxFailureDepth causes), so an error quoting a huge input can never
+// push an activity's result past Temporal's 2 MB limit and retry forever.
 func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter:          dc,
-		EncodeCommonAttributes: true,
-	})
+	return boundedFailures{
+		dc:    dc,
+		plain: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc}),
+		full:  temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true}),
+	}
 }
+
+// maxFailureDepth bounds a failure's chain of causes; a cause chain longer
+// than this is an error wrapped far more often than the code ever does.
+const maxFailureDepth = 8
+
+type boundedFailures struct {
+	dc          converter.DataConverter
+	plain, full converter.FailureConverter
+}
+
+// ErrorToFailure converts err without encryption, bounds the chain, then
+// encrypts each level's message and stack trace as the default converter does.
+func (b boundedFailures) ErrorToFailure(err error) *failurepb.Failure {
+	f := b.plain.ErrorToFailure(err)
+	if f == nil {
+		return nil
+	}
+	// An error that came from a failure returns that failure itself; work on a copy.
+	f = proto.Clone(f).(*failurepb.Failure)
+	depth := 0
+	for level := f; level != nil; level = level.Cause {
+		if depth++; depth == maxFailureDepth {
+			level.Cause = nil
+		}
+		if level.GetEncodedAttributes() != nil {
+			continue // converted (and bounded) before, e.g. an activity's failure passed on by a workflow
+		}
+		level.Message = bounds.Truncate(level.Message, bounds.ErrorMessage)
+		level.StackTrace = bounds.Truncate(level.StackTrace, bounds.ErrorMessage)
+		if err := converter.EncodeCommonFailureAttributes(b.dc, level); err != nil {
+			panic(err) // as the default converter: a codec that cannot encode is a programming error
+		}
+	}
+	return f
+}
+
+// FailureToError decodes (and decrypts) as the default converter does.
+func (b boundedFailures) FailureToError(f *failurepb.Failure) error { return b.full.FailureToError(f) }

@@ -3,6 +3,8 @@ package codec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,7 +12,10 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/bounds"
 	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
 )
 
@@ -43,6 +48,42 @@ func TestFailureConverter_EncryptsMessages(t *testing.T) {
 	f := FailureConverter(dc).ErrorToFailure(errString("Autotask said: secret=abc123"))
 	if strings.Contains(f.GetMessage(), "abc123") || f.GetEncodedAttributes() == nil {
 		t.Fatalf("failure message in clear text: %q", f.GetMessage())
+	}
+}
+
+func TestFailureConverter_BoundsHugeMessagesAndRoundTrips(t *testing.T) {
+	dc := DataConverter(keyring(t))
+	fc := FailureConverter(dc)
+	tenant := strings.Repeat("t", 900_000) // the 900 KB tenant id of issue 15
+	err := fmt.Errorf("map tenant %s: %w", tenant, temporal.NewNonRetryableApplicationError("tenant "+tenant+" not found", "Refused", nil))
+	f := fc.ErrorToFailure(err)
+	raw, _ := proto.Marshal(f)
+	if len(raw) > 16*bounds.ErrorMessage {
+		t.Fatalf("failure is %d bytes, want it bounded (a few KB)", len(raw))
+	}
+	back := fc.FailureToError(f)
+	if msg := back.Error(); !strings.HasPrefix(msg, "map tenant ttt") || len(msg) > 3*bounds.ErrorMessage {
+		t.Fatalf("decoded message = %.80q… (%d bytes)", msg, len(msg))
+	}
+	var app *temporal.ApplicationError
+	if !errors.As(errors.Unwrap(back), &app) || app.Type() != "Refused" || !app.NonRetryable() {
+		t.Fatalf("the cause lost its type: %.200v", errors.Unwrap(back))
+	}
+	// A failure passed on again (as a workflow does with an activity's) keeps its text.
+	again := fc.FailureToError(fc.ErrorToFailure(back))
+	if again.Error() != back.Error() {
+		t.Fatalf("re-converted failure changed:\n got %.120q\nwant %.120q", again.Error(), back.Error())
+	}
+	deep := error(errString("root"))
+	for i := 0; i < 50; i++ {
+		deep = fmt.Errorf("level %d: %w", i, deep)
+	}
+	n := 0
+	for level := fc.ErrorToFailure(deep); level != nil; level = level.Cause {
+		n++
+	}
+	if n != maxFailureDepth {
+		t.Fatalf("a 51-level chain became %d failures, want %d", n, maxFailureDepth)
 	}
 }
 

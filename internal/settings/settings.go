@@ -135,6 +135,23 @@ type UsageReporting struct {
 	// BillingDay (1–28) starts the custom billing month.
 	BillingDay int             `json:"billingDay"`
 	Storage    []StorageReport `json:"storage"`
+	// StorageClasses says, per storage, which Acronis usage names carry Class 1
+	// (free) storage; the rest of the storage's total is Class 2 (billed).
+	// Acronis' PSA guidance asks for both mappings per storage but no Acronis
+	// page names the usages behind them, so this is a setting; a storage not
+	// listed uses the default, usage.Class1UsageNames (protected Microsoft 365
+	// mailboxes and OneDrives, whose storage per-workload billing includes in
+	// the seat price).
+	StorageClasses []StorageClass `json:"storageClasses,omitempty"`
+}
+
+// StorageClass is one storage's Class 1 (free) usage names.
+type StorageClass struct {
+	// InfraID is the Acronis storage (infra) id.
+	InfraID string `json:"infraId"`
+	// Class1UsageNames are the usage names whose bytes are free; empty means
+	// nothing on this storage is free.
+	Class1UsageNames []string `json:"class1UsageNames"`
 }
 
 // Defaults are the settings before an admin saves any: every feature off, as SPEC F2 requires.

@@ -101,3 +101,19 @@ func TestDecode_KeepsDefaultsAndRejectsUnknownFields(t *testing.T) {
 		t.Fatal("Decode accepted a misspelt field")
 	}
 }
+
+func TestValidate_StorageClassesNameEachStorageOnce(t *testing.T) {
+	s := Defaults()
+	s.UsageReporting.StorageClasses = []StorageClass{{InfraID: "a", Class1UsageNames: []string{"protected_mailbox_storage"}}, {InfraID: "b"}}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("valid storage classes refused: %v", err)
+	}
+	s.UsageReporting.StorageClasses = []StorageClass{{InfraID: "a"}, {InfraID: "a"}}
+	if got := fieldsOf(t, s.Validate()); !reflect.DeepEqual(got, []string{"usageReporting.storageClasses"}) {
+		t.Fatalf("duplicate storage: fields %v", got)
+	}
+	s.UsageReporting.StorageClasses = []StorageClass{{InfraID: "", Class1UsageNames: []string{""}}}
+	if got := fieldsOf(t, s.Validate()); len(got) != 2 || got[0] != "usageReporting.storageClasses.0.class1UsageNames.0" || got[1] != "usageReporting.storageClasses.0.infraId" {
+		t.Fatalf("empty names: fields %v", got)
+	}
+}

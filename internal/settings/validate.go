@@ -143,7 +143,27 @@ func (u UsageReporting) Validate() error {
 		validation.Field(&u.Storage, validation.By(uniqueStorage),
 			validation.Each(validation.In(StorageQuotaOverageTotal, StorageClass1Free, StorageClass2Billed).
 				Error("must be quota_overage_total, class1_free or class2_billed"))),
+		validation.Field(&u.StorageClasses, validation.By(uniqueStorageClasses)),
 	)
+}
+
+// Validate implements validation.Validatable.
+func (c StorageClass) Validate() error {
+	return validation.ValidateStruct(&c,
+		validation.Field(&c.InfraID, validation.Required, validation.Length(1, 128)),
+		validation.Field(&c.Class1UsageNames, validation.Each(validation.Required, validation.Length(1, 128))),
+	)
+}
+
+func uniqueStorageClasses(v any) error {
+	seen := map[string]bool{}
+	for _, c := range v.([]StorageClass) {
+		if seen[c.InfraID] {
+			return fmt.Errorf("lists storage %s twice", c.InfraID)
+		}
+		seen[c.InfraID] = true
+	}
+	return nil
 }
 
 func uniqueStorage(v any) error {

@@ -170,5 +170,9 @@ func fillEveryTable(t *testing.T, st *store.Store) {
 	require.NoError(t, err)
 	_, err = st.RecordUsage(ctx, usage(10, "5", "5"))
 	require.NoError(t, err)
+	rep, err := st.ClaimUsageReport(ctx, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "partner-1")
+	require.NoError(t, err)
+	_, err = st.UpdateUsageReport(ctx, rep.ID, "report-1", "stored-1", store.ReportSaved, "")
+	require.NoError(t, err)
 	require.NoError(t, st.SetCursor(ctx, "autotask.companies", json.RawMessage(`{"since":"2026-01-01T00:00:00Z"}`)))
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"go.temporal.io/sdk/client"
@@ -64,25 +66,64 @@ func RequireTemporalCLI(tb testing.TB) string {
 // skipped (see RequireTemporalCLI).
 func StartTemporal(tb testing.TB, clientOpts client.Options, keys []temporal.SearchAttributeKey) *testsuite.DevServer {
 	tb.Helper()
+	return startTemporal(tb, clientOpts, keys, testsuite.DevServerOptions{})
+}
+
+// TemporalUI is a dev server with its web UI, for real-browser tests.
+type TemporalUI struct {
+	*testsuite.DevServer
+	// URL is the UI's base, "http://127.0.0.1:<port>"; a workflow's page is
+	// URL + "/namespaces/" + TestNamespace + "/workflows/" + workflow id.
+	URL string
+}
+
+// StartTemporalWithUI is StartTemporal with the web UI on a free port. The UI
+// sends payloads to codecEndpoint (the app's /codec, e.g.
+// "http://127.0.0.1:8080/codec") to show them decoded, from the browser; the
+// app must allow the UI's origin (URL) for CORS.
+func StartTemporalWithUI(tb testing.TB, clientOpts client.Options, keys []temporal.SearchAttributeKey, codecEndpoint string) TemporalUI {
+	tb.Helper()
+	port, err := freePort()
+	if err != nil {
+		tb.Fatalf("testenv: free port for the Temporal UI: %v", err)
+	}
+	srv := startTemporal(tb, clientOpts, keys, testsuite.DevServerOptions{
+		EnableUI:  true,
+		UIPort:    strconv.Itoa(port),
+		ExtraArgs: []string{"--ui-ip", "127.0.0.1", "--ui-codec-endpoint", codecEndpoint},
+	})
+	return TemporalUI{DevServer: srv, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+}
+
+func startTemporal(tb testing.TB, clientOpts client.Options, keys []temporal.SearchAttributeKey, opts testsuite.DevServerOptions) *testsuite.DevServer {
+	tb.Helper()
 	cli := RequireTemporalCLI(tb)
 	sa, err := searchAttributesForDevServer(keys)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	clientOpts.Namespace = TestNamespace
-	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
-		ExistingPath:     cli,
-		ClientOptions:    &clientOpts,
-		LogLevel:         "error",
-		SearchAttributes: sa,
-		Stdout:           io.Discard,
-		Stderr:           io.Discard,
-	})
+	opts.ExistingPath = cli
+	opts.ClientOptions = &clientOpts
+	opts.LogLevel = "error"
+	opts.SearchAttributes = sa
+	opts.Stdout, opts.Stderr = io.Discard, io.Discard
+	srv, err := testsuite.StartDevServer(context.Background(), opts)
 	if err != nil {
 		tb.Fatalf("start Temporal dev server: %v", err)
 	}
 	tb.Cleanup(func() { _ = srv.Stop() })
 	return srv
+}
+
+// freePort asks the kernel for a free TCP port on the loopback interface.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // searchAttributesForDevServer declares the keys (the value is ignored; only

@@ -25,10 +25,16 @@ const (
 // all bytes stored there, immutable storage included.
 const StorageUsageName = "storage"
 
-// Class1UsageNames are the usages counted as Class 1 (free) storage.
+// Class1UsageNames are the usages counted as Class 1 (free) storage on a
+// storage without its own settings.StorageClass.
 //
-// Assumption (UNCONFIRMED in reference/acronis-api.md §5.1, which says which
-// usage names carry class 1 vs class 2 is not published): Acronis' PSA
+// Assumption, kept as the default of a per-storage setting because Acronis'
+// own documentation does not settle it: its PSA scenario ("Mapping Acronis
+// offering items to PSA SKUs", developer.acronis.com/doc/vendor-side/psa/
+// product-mapping/map-skus.html) asks for a "Class1 backup storage usage
+// (free)" and a "Class2 backup storage usage (billable)" mapping per storage
+// without naming their usages, and reference/acronis-api.md §5.1 marks it
+// UNCONFIRMED. Acronis' PSA
 // guidance splits storage into free Class 1 and billable Class 2, and in
 // per-workload billing the storage of protected Microsoft 365 seats is
 // included in the seat price while everything else is billed. So Class 1 is
@@ -135,6 +141,10 @@ type ContractService struct {
 	// Units are the units in effect at EffectiveDate (the level an adjustment changes).
 	Units         int64     `json:"units"`
 	EffectiveDate time.Time `json:"effectiveDate"`
+	// ContractStart and ContractEnd are the contract's dates (zero: open),
+	// for prorating first and last periods (Prorate).
+	ContractStart time.Time `json:"contractStart,omitzero"`
+	ContractEnd   time.Time `json:"contractEnd,omitzero"`
 }
 
 // Line is the usage of one metric to report into one contract service.
@@ -154,6 +164,8 @@ type Line struct {
 type Input struct {
 	// Storage is the selected storage reporting options.
 	Storage []settings.StorageReport
+	// StorageClasses override Class1UsageNames per storage.
+	StorageClasses []settings.StorageClass
 	// Samples are the usages of the customer's tenant, or of every customer
 	// tenant under a mapped sub-partner: they are summed (F4, guide: usage of
 	// sub-partners is reported in aggregate).
@@ -233,7 +245,7 @@ func Compute(in Input) ([]Line, []string) {
 		if s.UsageName == StorageUsageName {
 			storageInfras[s.InfraID] = true
 		}
-		if slices.Contains(Class1UsageNames, s.UsageName) {
+		if slices.Contains(in.class1Names(s.InfraID), s.UsageName) {
 			v, err := ParseDecimal(s.Value)
 			if err != nil {
 				problems = append(problems, err.Error())
@@ -417,6 +429,16 @@ func Compute(in Input) ([]Line, []string) {
 		return a.Metric < b.Metric
 	})
 	return kept, problems
+}
+
+// class1Names are the Class 1 (free) usage names of a storage.
+func (in Input) class1Names(infra string) []string {
+	for _, c := range in.StorageClasses {
+		if c.InfraID == infra {
+			return c.Class1UsageNames
+		}
+	}
+	return Class1UsageNames
 }
 
 func findMapping(ms []Mapping, metric, infra string) (Mapping, bool) {

@@ -334,3 +334,41 @@ func TestCompute_OneServiceOnTwoContractsIsNotBilledTwice(t *testing.T) {
 		t.Errorf("lines %+v problems %v; want nothing reported and both contracts named", lines, problems)
 	}
 }
+
+// TestCompute_StorageClassesArePerStorageSettings: a storage's own setting
+// replaces the default Class 1 usage names; other storages keep the default.
+func TestCompute_StorageClassesArePerStorageSettings(t *testing.T) {
+	tenGiBStr := tenGiB
+	onedrive := Sample{TenantID: "t1", Item: "onedrive_storage", UsageName: "onedrive_storage", InfraID: infraA, Unit: UnitBytes, Value: threeGiB}
+	in := Input{Storage: []settings.StorageReport{settings.StorageClass1Free, settings.StorageClass2Billed},
+		Samples:          []Sample{storage("t1", tenGiBStr, nil), protected("t1", threeGiB), onedrive},
+		Mappings:         []Mapping{gbMapping(MetricClass1Free, svcC1), gbMapping(MetricClass2Billed, svcC2)},
+		ContractServices: []ContractService{cs(svcC1, true), cs(svcC2, true)}}
+	got := byMetric(mustCompute(t, in))
+	if got[MetricClass1Free].Billed != 3 || got[MetricClass2Billed].Billed != 7 {
+		t.Fatalf("default: class1 %d, class2 %d; want 3 (protected mailboxes) and 7", got[MetricClass1Free].Billed, got[MetricClass2Billed].Billed)
+	}
+	in.StorageClasses = []settings.StorageClass{{InfraID: infraA, Class1UsageNames: []string{"onedrive_storage", "protected_mailbox_storage"}}}
+	got = byMetric(mustCompute(t, in))
+	if got[MetricClass1Free].Billed != 6 || got[MetricClass2Billed].Billed != 4 {
+		t.Fatalf("setting: class1 %d, class2 %d; want 6 and 4", got[MetricClass1Free].Billed, got[MetricClass2Billed].Billed)
+	}
+	in.StorageClasses = []settings.StorageClass{{InfraID: infraA, Class1UsageNames: []string{}}}
+	got = byMetric(mustCompute(t, in))
+	if got[MetricClass1Free].Billed != 0 || got[MetricClass2Billed].Billed != 10 {
+		t.Fatalf("nothing free: class1 %d, class2 %d; want 0 and 10", got[MetricClass1Free].Billed, got[MetricClass2Billed].Billed)
+	}
+	in.StorageClasses = []settings.StorageClass{{InfraID: "another-storage", Class1UsageNames: []string{}}}
+	if got = byMetric(mustCompute(t, in)); got[MetricClass1Free].Billed != 3 {
+		t.Fatalf("another storage's setting changed this one: class1 %d, want 3", got[MetricClass1Free].Billed)
+	}
+}
+
+func mustCompute(t *testing.T, in Input) []Line {
+	t.Helper()
+	lines, problems := Compute(in)
+	if len(problems) > 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	return lines
+}

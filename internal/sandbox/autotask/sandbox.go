@@ -139,7 +139,10 @@ func New(opts Options) (*Sandbox, error) {
 // The thread limit wraps everything, injected latency included, because
 // Autotask counts a request as a thread for as long as it is in flight.
 func (s *Sandbox) Handler() http.Handler {
-	return s.threadGate(sandbox.Controls(http.HandlerFunc(s.serve), s.faults, s.log))
+	outer := http.NewServeMux()
+	outer.Handle(ControlPrefix, s.controlHandler())
+	outer.Handle("/", s.threadGate(sandbox.Controls(http.HandlerFunc(s.serve), s.faults, s.log)))
+	return outer
 }
 
 // Faults lets tests inject latency and failures.

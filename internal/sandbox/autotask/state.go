@@ -175,12 +175,16 @@ func (s *Sandbox) SetUnitsSilently(contractID, serviceID int64, units int) error
 }
 
 func (s *Sandbox) currentUnitsLocked(k unitKind, linkID int64) (int64, bool) {
+	return s.unitsOnLocked(k, linkID, s.today())
+}
+
+// unitsOnLocked returns the units of a contract link on day.
+func (s *Sandbox) unitsOnLocked(k unitKind, linkID int64, day time.Time) (int64, bool) {
 	um := s.db.mustTable(k.units).m
-	today := s.today()
 	for _, r := range s.unitRows(k, linkID) {
 		st, _ := s.val(um, r, "startDate").(time.Time)
 		en, _ := s.val(um, r, "endDate").(time.Time)
-		if !st.After(today) && !en.Before(today) {
+		if !st.After(day) && !en.Before(day) {
 			return s.intOf(um, r, "units"), true
 		}
 	}
