@@ -41,6 +41,7 @@ type AcronisAPI interface {
 	SetAccessPolicies(ctx context.Context, userID string, policies []acronis.AccessPolicy) ([]acronis.AccessPolicy, error)
 	SendActivationEmail(ctx context.Context, userID string) error
 	CheckManageable(ctx context.Context, tenantID string) (acronis.Manageability, error)
+	GetTenantUsages(ctx context.Context, tenantID string, usageNames ...string) ([]acronis.Usage, error)
 }
 
 // AcronisSource returns the Acronis client for the current credentials, which
@@ -511,19 +512,9 @@ func (a *Acronis) MapExistingTenant(ctx context.Context, in MapInput) error {
 	if err != nil {
 		return err
 	}
-	t, err := api.GetTenant(ctx, in.TenantID)
+	t, err := a.checkMappable(ctx, api, in)
 	if err != nil {
-		return classify("read tenant "+in.TenantID, err)
-	}
-	if t.Kind != acronis.KindCustomer && t.Kind != acronis.KindPartner {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s is a %s; only customer and sub-partner tenants can be mapped", t.Name, t.Kind), ErrTypeRefused, nil)
-	}
-	m, err := api.CheckManageable(ctx, in.TenantID)
-	if err != nil {
-		return classify("check access to tenant "+in.TenantID, err)
-	}
-	if !m.Manageable {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s cannot be managed by the integration: %s", t.Name, m.Reason), ErrTypeNotManageable, nil)
+		return err
 	}
 	_, err = a.Store.MapCustomer(ctx, store.CustomerMapping{CompanyID: in.CompanyID, TenantID: in.TenantID, How: store.MappedManually},
 		store.Actor{Name: in.Actor, RequestID: in.RequestID, Reason: "mapped to existing tenant " + t.Name})
@@ -536,6 +527,41 @@ func (a *Acronis) MapExistingTenant(ctx context.Context, in MapInput) error {
 		return temporal.NewNonRetryableApplicationError(msg, ErrTypeAlreadyMapped, err)
 	}
 	return classify("record mapping", err)
+}
+
+// CheckMappable refuses what MapExistingTenant would refuse, writing nothing,
+// so a mapping's plan is only made for a tenant that can be mapped.
+func (a *Acronis) CheckMappable(ctx context.Context, in MapInput) error {
+	api, err := a.Client(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := a.checkMappable(ctx, api, in)
+	if err != nil {
+		return err
+	}
+	if other, err := a.Store.CustomerMappingByTenant(ctx, in.TenantID); err == nil && other.CompanyID != in.CompanyID {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s is already mapped to Autotask company %d", t.Name, other.CompanyID), ErrTypeAlreadyMapped, nil)
+	}
+	return nil
+}
+
+func (a *Acronis) checkMappable(ctx context.Context, api AcronisAPI, in MapInput) (acronis.Tenant, error) {
+	t, err := api.GetTenant(ctx, in.TenantID)
+	if err != nil {
+		return t, classify("read tenant "+in.TenantID, err)
+	}
+	if t.Kind != acronis.KindCustomer && t.Kind != acronis.KindPartner {
+		return t, temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s is a %s; only customer and sub-partner tenants can be mapped", t.Name, t.Kind), ErrTypeRefused, nil)
+	}
+	m, err := api.CheckManageable(ctx, in.TenantID)
+	if err != nil {
+		return t, classify("check access to tenant "+in.TenantID, err)
+	}
+	if !m.Manageable {
+		return t, temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s cannot be managed by the integration: %s", t.Name, m.Reason), ErrTypeNotManageable, nil)
+	}
+	return t, nil
 }
 
 // Catalog lists the offering items the partner can give customers, grouped as

@@ -105,6 +105,7 @@ func (a *Alerts) AlertCreateTicket(ctx context.Context, in AlertTicketInput) (al
 	if err != nil {
 		return in.Ref, classify("create the ticket of alert "+in.Event.AlertID, err)
 	}
+	a.auditTicket(ctx, auditTicketCreate, systemAlertTickets, ticketID, in.Event.AlertID, "ticket created for Acronis alert "+in.Event.Type)
 	return a.recordTicket(ctx, in, ticketID)
 }
 
@@ -206,6 +207,7 @@ func (a *Alerts) AlertAddNote(ctx context.Context, in AlertNoteInput) error {
 	if _, err := c.CreateTicketNote(ctx, in.TicketID, n); err != nil {
 		return classify(fmt.Sprintf("add a note to ticket %d", in.TicketID), err)
 	}
+	a.auditTicket(ctx, auditTicketNote, systemAlertTickets, in.TicketID, "", "note added: "+truncate(in.Title, 200))
 	return nil
 }
 
@@ -233,6 +235,7 @@ func (a *Alerts) AlertCloseTicket(ctx context.Context, in AlertTicketInput) (ale
 	if err := c.UpdateTicket(ctx, autotask.TicketUpdate{ID: in.Ref.TicketID, Status: &status}); err != nil {
 		return in.Ref, classify(fmt.Sprintf("close ticket %d", in.Ref.TicketID), err)
 	}
+	a.auditTicket(ctx, auditTicketClose, systemAlertTickets, in.Ref.TicketID, in.Event.AlertID, "Acronis alert cleared: ticket closed automatically")
 	if err := a.AlertAddNote(ctx, AlertNoteInput{TicketID: in.Ref.TicketID, Title: "Alert cleared in Acronis",
 		Text: fmt.Sprintf("The Acronis alert %s (%s) cleared at %s; the ticket was closed automatically.",
 			in.Event.AlertID, in.Event.Type, in.Event.UpdatedAt.UTC().Format(time.RFC3339))}); err != nil {
@@ -272,6 +275,7 @@ func (a *Alerts) AlertReopenTicket(ctx context.Context, in AlertTicketInput) (al
 	if err := c.UpdateTicket(ctx, autotask.TicketUpdate{ID: in.Ref.TicketID, Status: &status}); err != nil {
 		return in.Ref, classify(fmt.Sprintf("re-open ticket %d", in.Ref.TicketID), err)
 	}
+	a.auditTicket(ctx, auditTicketReopen, systemAlertTickets, in.Ref.TicketID, in.Event.AlertID, "Acronis alert recurred: ticket re-opened")
 	if err := a.AlertAddNote(ctx, AlertNoteInput{TicketID: in.Ref.TicketID, Title: "Alert recurred in Acronis",
 		Text: fmt.Sprintf("The Acronis alert %s (%s) occurred again at %s; the ticket was re-opened.",
 			in.Event.AlertID, in.Event.Type, in.Event.UpdatedAt.UTC().Format(time.RFC3339))}); err != nil {
@@ -297,5 +301,6 @@ func (a *Alerts) AlertDismiss(ctx context.Context, alertID string) error {
 	if err := api.DismissAlert(ctx, alertID); err != nil && !acronis.IsNotFound(err) {
 		return classify("dismiss Acronis alert "+alertID, err)
 	}
+	a.auditTicket(ctx, auditAlertDismiss, store.SystemAcronis, 0, alertID, "the alert's ticket was completed in Autotask: alert dismissed")
 	return nil
 }

@@ -67,6 +67,10 @@ type Alerts struct {
 	TicketCheckInterval time.Duration
 	// Now is the clock (default time.Now); tests move it.
 	Now func() time.Time
+	// Audit records every ticket write and alert dismissal; optional.
+	Audit interface {
+		AppendAudit(ctx context.Context, e store.AuditEntry) error
+	}
 }
 
 // DefaultTicketCheckInterval spaces the completed-ticket checks: one request

@@ -157,7 +157,7 @@ func newAlertHarness(t *testing.T, change func(*settings.Settings)) *alertHarnes
 	h.acts = &Alerts{
 		Acronis:  func(context.Context) (AlertsAcronis, error) { return acc, nil },
 		Autotask: func(context.Context) (*autotask.Client, error) { return atc, nil },
-		Store:    st, Notifier: h.notes, Day: time.Second, PageSize: 2, Now: clock.Now,
+		Store:    st, Audit: st, Notifier: h.notes, Day: time.Second, PageSize: 2, Now: clock.Now,
 	}
 	var suite testsuite.WorkflowTestSuite
 	h.env = suite.NewTestActivityEnvironment()
@@ -368,6 +368,21 @@ func TestAlertTickets_CloseReopenAndCompletionAgainstTheSandbox(t *testing.T) {
 	for _, a := range h.ac.Alerts(acsandbox.LitwareID) {
 		if a.ID == ev.AlertID && !a.Dismissed {
 			t.Error("the Acronis alert was not dismissed")
+		}
+	}
+	// Every write is in the audit log: create, close, re-open, their notes, the dismissal.
+	page, err := h.acts.Audit.(*store.Store).ListAudit(context.Background(), store.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range page.Entries {
+		kinds[e.Kind]++
+	}
+	want := map[string]int{auditTicketCreate: 1, auditTicketClose: 1, auditTicketReopen: 1, auditTicketNote: 2, auditAlertDismiss: 1}
+	for k, n := range want {
+		if kinds[k] != n {
+			t.Errorf("audit entries of kind %s = %d, want %d (all kinds: %v)", k, kinds[k], n, kinds)
 		}
 	}
 }

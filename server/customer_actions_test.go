@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -112,7 +113,7 @@ func TestCustomerActions_ThroughTemporal(t *testing.T) {
 	})
 
 	t.Run("MapToExistingTenant", func(t *testing.T) {
-		wantMessage(t, h.do("PUT", "/api/v1/customers/107/mapping", adminToken, MappingRequest{TenantID: acsandbox.LitwareID}), 200, "mapped to tenant")
+		wantMessage(t, mapConfirmed(t, h, 107, acsandbox.LitwareID), 200, "mapped to tenant")
 		st := eventually(t, h, "107", "shows its tenant", func(s CustomerStatus) bool { return s.TenantID == acsandbox.LitwareID })
 		if st.MappedHow != "manual" || st.CompanyID != 107 {
 			t.Fatalf("status = %+v", st)
@@ -179,7 +180,7 @@ func TestCustomerActions_ThroughTemporal(t *testing.T) {
 
 	t.Run("HoldReleaseAndDeprovisionNow", func(t *testing.T) {
 		// Wide World's contract ended: once mapped, it has no active services.
-		wantMessage(t, h.do("PUT", "/api/v1/customers/105/mapping", adminToken, MappingRequest{TenantID: acsandbox.LitwareID}), 200, "mapped")
+		wantMessage(t, mapConfirmed(t, h, 105, acsandbox.LitwareID), 200, "mapped")
 		st := eventually(t, h, "105", "has a pending deprovisioning step", func(s CustomerStatus) bool { return len(s.Pending) > 0 })
 		if st.Pending[0].Action != "disable-tenant" || st.Deprovision == nil || !st.Pending[0].At.After(time.Now().Add(29*24*time.Hour)) {
 			t.Fatalf("status = %+v", st)
@@ -236,4 +237,25 @@ func TestCustomerActions_TemporalFailuresAreTranslated(t *testing.T) {
 	mc.On("SignalWithStartWorkflow", mock.Anything, workflows.CustomerWorkflowID(101), workflows.SignalRefresh, nil, mock.Anything, mock.Anything, mock.Anything).
 		Return(nil, serviceerror.NewDeadlineExceeded("slow")).Once()
 	wantProblem(t, h.do("POST", "/api/v1/customers/101/sync", adminToken, nil), 503)
+}
+
+// mapConfirmed maps a company to a tenant in use as an admin does: the first
+// answer is 409 with the plan, the second sends the plan's id back.
+func mapConfirmed(t *testing.T, h interface {
+	do(method, path, token string, body any, header ...string) response
+}, companyID int64, tenantID string) response {
+	t.Helper()
+	path := fmt.Sprintf("/api/v1/customers/%d/mapping", companyID)
+	first := h.do("PUT", path, adminToken, MappingRequest{TenantID: tenantID})
+	if first.code == 200 {
+		return first // nothing to confirm: billing is off, or the plan writes nothing below usage
+	}
+	if first.code != 409 {
+		t.Fatalf("map %d to %s without a plan = %d %s, want 409 with the plan (the tenant is in use)", companyID, tenantID, first.code, first.body)
+	}
+	p := decode[Problem](t, first)
+	if p.Plan == nil || p.Plan.ID == "" || len(p.Plan.Warnings) == 0 {
+		t.Fatalf("409 without a plan with warnings: %s", first.body)
+	}
+	return h.do("PUT", path, adminToken, MappingRequest{TenantID: tenantID, PlanID: p.Plan.ID})
 }

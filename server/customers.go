@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -33,6 +34,8 @@ type CustomerWorkflows interface {
 type MappingRequest struct {
 	TenantID string `json:"tenantId,omitempty"`
 	New      bool   `json:"new,omitempty"`
+	// PlanID confirms the plan an earlier answer (409) carried; needed when that plan warns.
+	PlanID string `json:"planId,omitempty"`
 }
 
 // ActionBody is the optional body of customer actions: why, for the audit log.
@@ -43,6 +46,8 @@ type ActionBody struct {
 // ActionAnswer says, in words, what the customer's workflow will do.
 type ActionAnswer struct {
 	Message string `json:"message"`
+	// Plan is what a mapping to an existing tenant writes.
+	Plan *plan.Customer `json:"plan,omitempty"`
 }
 
 // Accepted answers requests that start work in the background.
@@ -165,7 +170,7 @@ func (s *Server) putCustomerMapping(c echo.Context) error {
 		return invalid("the tenant id is not an Acronis tenant id", settings.FieldError{Field: "tenantId",
 			Message: "must be an Acronis tenant id, a UUID such as 0fcd4a69-8a40-4de8-b711-d9c83dc000f7"})
 	}
-	return s.customerUpdate(c, id, workflows.UpdateMap, workflows.MapRequest{TenantID: in.TenantID, New: in.New, Actor: actorOf(c)})
+	return s.customerUpdate(c, id, workflows.UpdateMap, workflows.MapRequest{TenantID: in.TenantID, New: in.New, Actor: actorOf(c), PlanID: strings.TrimSpace(in.PlanID)})
 }
 
 // customerAction answers one of the admin actions that take an optional reason.
@@ -206,7 +211,7 @@ func (s *Server) customerUpdate(c echo.Context, id int64, update string, arg any
 	if err != nil {
 		return updateProblem(id, update, err)
 	}
-	return c.JSON(http.StatusOK, ActionAnswer{Message: res.Message})
+	return c.JSON(http.StatusOK, ActionAnswer{Message: res.Message, Plan: res.Plan})
 }
 
 // updateProblem keeps the workflow's reason and error type for a rejection
@@ -215,6 +220,15 @@ func updateProblem(id int64, update string, err error) error {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) {
 		return fmt.Errorf("%s customer %d: %w", update, id, err)
+	}
+	if app.Type() == workflows.ErrTypePlanRequired {
+		// The plan warns: 409 with the plan; sending its id back goes ahead.
+		p := newProblem(http.StatusConflict, "plan-required", app.Message())
+		var pl plan.Customer
+		if app.Details(&pl) == nil {
+			p.Plan = &pl
+		}
+		return p
 	}
 	return &refusedError{errType: app.Type(), reason: app.Message()}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/connections"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -34,6 +35,8 @@ type Problem struct {
 	Instance  string                `json:"instance,omitempty"`
 	RequestID string                `json:"requestId,omitempty"`
 	Errors    []settings.FieldError `json:"errors,omitempty"`
+	// Plan is the plan a refused mapping needs confirmed (extension member).
+	Plan *plan.Customer `json:"plan,omitempty"`
 }
 
 // Error makes a Problem returnable from handlers.

@@ -95,6 +95,9 @@ var fuzzSeeds = func() []fuzzSeed {
 	js := "application/json"
 	return []fuzzSeed{
 		{"PUT /api/v1/settings", "", js, `{"version":0,"settings":{"billingEnabled":true}}`},
+		{"PATCH /api/v1/settings", "", "application/merge-patch+json", `{"billingEnabled":true,"deprovisioning":{"disable":{"afterDays":null}}}`},
+		{"PATCH /api/v1/settings", "", "application/merge-patch+json", `[{"op":"replace","path":"/billingEnabled","value":true}]`},
+		{"PATCH /api/v1/settings", "", js, `{"billingEnabled":true}`},
 		{"PUT /api/v1/settings", "", js, `{"version":1,"settings":null}`},
 		{"PUT /api/v1/settings", "", js, `{"version":1,"settings":{}} trailing`},
 		{"PUT /api/v1/settings", "", js, `{"version":1,"settings":{"newServices":{"periodType":"Mon\u0000thly"}}}`},

@@ -16,6 +16,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/bounds"
 	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 )
 
 // Messages a customer workflow accepts.
@@ -42,6 +43,8 @@ type MapRequest struct {
 	TenantID string `json:"tenantId,omitempty"`
 	New      bool   `json:"new,omitempty"`
 	Actor    string `json:"actor"`
+	// PlanID confirms the plan a mapping to an existing tenant answered with.
+	PlanID string `json:"planId,omitempty"`
 }
 
 // ActionRequest carries who asked for an admin action.
@@ -53,6 +56,8 @@ type ActionRequest struct {
 // ActionResult says, in words, what the workflow will do.
 type ActionResult struct {
 	Message string `json:"message"`
+	// Plan is what a mapping to an existing tenant will write.
+	Plan *plan.Customer `json:"plan,omitempty"`
 }
 
 // failuresBeforeError is SPEC F11: three consecutive failures raise a visible error.
@@ -80,11 +85,9 @@ type customer struct {
 	replan    workflow.ReceiveChannel
 	wake      workflow.Channel
 	mu        workflow.Mutex
-	// provisionRequested is set by "map to a new tenant"; it provisions even when automatic provisioning is off.
-	provisionRequested bool
-	timer              deadlineTimer
-	upserted           [2]string
-	recorded           [2]string
+	timer     deadlineTimer
+	upserted  [2]string
+	recorded  [2]string
 }
 
 func (c *customer) setup(ctx workflow.Context) error {
@@ -133,6 +136,9 @@ func (c *customer) run(ctx workflow.Context) error {
 		}
 		if !c.waitingToRetry(ctx) {
 			c.advanceDeprovisioning(ctx)
+		}
+		if !c.waitingToRetry(ctx) {
+			c.endTrial(ctx)
 		}
 		if c.twoWayActive() && !c.waitingToRetry(ctx) && !c.state.NeedsReconcile {
 			// Asked only here, so the marker is recorded exactly when it was before.
@@ -248,7 +254,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 	}
 
 	if s.TenantID == "" {
-		provision := c.provisionRequested || (plan.Desired.HasActiveServices && plan.Settings.AutoCreateCustomers)
+		provision := c.state.ProvisionRequested || (plan.Desired.HasActiveServices && plan.Settings.AutoCreateCustomers && !s.Unmanaged)
 		if !provision {
 			s.Phase, s.LastError, s.NeedsReconcile = PhaseUnmapped, "", false
 			return
@@ -328,7 +334,11 @@ func (c *customer) provision(ctx workflow.Context) bool {
 	}
 	s.Provisioned = &p
 	s.TenantID, s.MappedHow = p.TenantID, "automatic"
-	c.provisionRequested = false
+	c.state.ProvisionRequested = false
+	if p.TenantCreated && s.Plan.Settings.TenantMode == "trial" {
+		// The guide: trial customers switch to production after a full month.
+		s.TrialEndsAt = trialEnd(workflow.Now(ctx))
+	}
 	return true
 }
 
@@ -444,7 +454,7 @@ func (c *customer) nextWake() (time.Time, string) {
 	if c.twoWayActive() {
 		earliest(s.NextDriftCheck, "check Acronis for quota changes")
 	}
-	for _, p := range s.pendingActions() {
+	for _, p := range s.allPending() {
 		if !p.Held {
 			earliest(p.At, strings.ReplaceAll(p.Action, "-", " "))
 		}
@@ -573,7 +583,7 @@ func (c *customer) details() string {
 	default:
 		b.WriteString("Waiting for contract changes.\n")
 	}
-	for _, p := range s.pendingActions() {
+	for _, p := range s.allPending() {
 		held := ""
 		if p.Held {
 			held = " (on hold)"
@@ -591,7 +601,7 @@ func orUnknown(s string) string {
 }
 
 func (c *customer) status() (CustomerStatus, error) {
-	st := CustomerStatus{CustomerState: c.state, Pending: c.state.pendingActions()}
+	st := CustomerStatus{CustomerState: c.state, Pending: c.state.allPending()}
 	if c.state.Plan != nil {
 		st.Quotas = c.state.Plan.Desired.Quotas
 	}

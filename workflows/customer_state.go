@@ -56,6 +56,15 @@ type CustomerState struct {
 	NextBoundary time.Time `json:"nextBoundary,omitempty"`
 	// NextDriftCheck is when two-way sync next compares Acronis quotas with the contracts.
 	NextDriftCheck time.Time `json:"nextDriftCheck,omitempty"`
+	// TrialEndsAt is when a tenant provisioned in trial mode switches to
+	// production: a full month after it was created (zero: not in trial).
+	TrialEndsAt time.Time `json:"trialEndsAt,omitzero"`
+	// ProvisionRequested is set by "map to a new tenant": it provisions even when
+	// automatic provisioning is off, and survives continue-as-new.
+	ProvisionRequested bool `json:"provisionRequested,omitempty"`
+	// Unmanaged is set when an admin removed the mapping: the company is not
+	// provisioned automatically again until an admin maps it.
+	Unmanaged bool `json:"unmanaged,omitempty"`
 	// ConfigGeneration is the configuration (settings and service mappings)
 	// the workflow last re-planned under; see SignalReplan.
 	ConfigGeneration string `json:"configGeneration,omitempty"`

@@ -50,6 +50,7 @@ type world struct {
 	audits        []string
 	states        []string // phases recorded in the store
 	inAcronis     map[string]float64
+	usage         map[string]float64
 	setUnits      []activities.SetUnitsInput
 	now           func() time.Time
 }
@@ -248,6 +249,8 @@ func (s *CustomerSuite) SetupTest() {
 	s.env.OnActivity(activities.StoreActs.RemoveMapping, mock.Anything, mock.Anything).Return(w.removeMapping).Maybe()
 	s.env.OnActivity(activities.StoreActs.RecordCustomerEvent, mock.Anything, mock.Anything).Return(w.audit).Maybe()
 	s.env.OnActivity(activities.AcronisActs.ReadQuotas, mock.Anything, mock.Anything).Return(w.readQuotas).Maybe()
+	s.env.OnActivity(activities.AcronisActs.ReadTenantItems, mock.Anything, mock.Anything).Return(w.readTenantItems).Maybe()
+	s.env.OnActivity(activities.AcronisActs.CheckMappable, mock.Anything, mock.Anything).Return(w.checkMappable).Maybe()
 	s.env.OnActivity(activities.AutotaskActs.SetContractUnits, mock.Anything, mock.Anything).Return(w.setContractUnits).Maybe()
 	s.env.OnActivity(activities.StoreActs.RecordCustomerState, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(w.recordState).Maybe()
 	s.env.OnActivity(activities.AcronisActs.ProvisionTenant, mock.Anything, mock.Anything).Return(w.provision).Maybe()

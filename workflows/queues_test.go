@@ -28,6 +28,7 @@ var activityPools = map[string]Pool{
 	// *activities.Acronis
 	"ProvisionTenant": PoolAcronis, "ApplyQuotas": PoolAcronis, "EnableTenant": PoolAcronis, "DisableTenant": PoolAcronis,
 	"DeleteTenant": PoolAcronis, "MapExistingTenant": PoolAcronis, "ReadQuotas": PoolAcronis, "Catalog": PoolAcronis,
+	"CheckMappable": PoolAcronis, "ReadTenantItems": PoolAcronis, "SwitchToProduction": PoolAcronis,
 	// *activities.Autotask
 	"LoadCompanySnapshot": PoolAutotask, "PrimaryContact": PoolAutotask, "SetContractUnits": PoolAutotask,
 	// *activities.Store

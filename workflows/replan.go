@@ -15,14 +15,6 @@ import (
 // snapshot it holds, without asking Autotask, even when the snapshot did not change.
 const SignalReplan = "replan"
 
-// Version ids of the configuration-propagation changes (issue 14). Each may be
-// removed once no workflow started before the release that added it is running.
-const (
-	// versionReplanOnConfig: a "replan" signal with a new configuration
-	// generation makes the workflow reconcile. Added in release 0.4.
-	versionReplanOnConfig = "replan-on-config"
-)
-
 // ReplanRequest is the body of SignalReplan.
 type ReplanRequest struct {
 	// Generation identifies the saved configuration; a workflow that already

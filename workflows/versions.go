@@ -23,6 +23,17 @@ const (
 	// versionKeepPrimaryContact reuses the contact read for an earlier
 	// provisioning attempt. Added in v3; may be removed after v4.
 	versionKeepPrimaryContact = "keep-primary-contact"
+	// versionReplanOnConfig: a "replan" signal carrying a new configuration
+	// generation makes the customer re-plan from its snapshot (issue 14).
+	// Added in v4; may be removed after v5.
+	versionReplanOnConfig = "replan-on-config"
+	// versionMapPlan: mapping to an existing tenant checks it, plans the
+	// mapping's writes and needs the plan's id when the plan warns (issue 14).
+	// Added in v4; may be removed after v5.
+	versionMapPlan = "map-existing-with-plan"
+	// versionAdminLock: hold, release and deprovision-now take the lock map and
+	// unmap take (issue 14). Added in v4; may be removed after v5.
+	versionAdminLock = "admin-actions-lock"
 	// versionBillingReport settles closed usage periods from Acronis billing
 	// reports and marks current-month numbers as estimates (issue 18); the
 	// default branch reports every period from live usage. Added in v4; may

@@ -57,6 +57,7 @@ var activitiesModule = fx.Module("activities",
 				Store:    st,
 				Notifier: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
 				Day:      day.d,
+				Audit:    st,
 			}
 		}),
 		fx.Annotate(func() any { return workflows.AlertSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),

@@ -94,7 +94,15 @@ func TestE2E_ProvisioningQuotasAndManualMapping(t *testing.T) {
 		st := status(a, litware)
 		return st["state"] == "unmapped" && strings.Contains(fmt.Sprint(st["lastError"]), "already exists"), fmt.Sprint(st["_raw"])
 	})
+	// Litware's tenant is in use beyond its contract: the mapping answers with
+	// its plan (409) and goes ahead only with that plan's id.
 	code, body := a.call("PUT", fmt.Sprintf("/api/v1/customers/%d/mapping", litware), e2eAdmin, fmt.Sprintf(`{"tenantId":%q}`, acsandbox.LitwareID), nil)
+	plan, _ := body["plan"].(map[string]any)
+	if code != 409 || plan["id"] == nil {
+		t.Fatalf("map Litware without a plan = %d %v, want 409 with the plan", code, body["_raw"])
+	}
+	code, body = a.call("PUT", fmt.Sprintf("/api/v1/customers/%d/mapping", litware), e2eAdmin,
+		fmt.Sprintf(`{"tenantId":%q,"planId":%q}`, acsandbox.LitwareID, plan["id"]), nil)
 	if code != 200 {
 		t.Fatalf("map Litware = %d %v", code, body["_raw"])
 	}
