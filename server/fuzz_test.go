@@ -45,6 +45,8 @@ var temporalWrites = []string{
 	"POST /api/v1/sync",
 	"POST /api/v1/usage/report-now",
 	"POST /api/v1/alerts/sync",
+	"POST /api/v1/mappings/bulk/:planID/apply",
+	"PUT /api/v1/mappings.csv",
 }
 
 // writeRoutes are the write routes of the table, "METHOD /path", split by
@@ -141,6 +143,16 @@ var fuzzSeeds = func() []fuzzSeed {
 		{"POST /api/v1/sync", "", js, ``},
 		{"POST /api/v1/usage/report-now", "", js, ``},
 		{"POST /api/v1/alerts/sync", "", js, ``},
+
+		{"POST /api/v1/mappings/bulk", "", js, `{"pairs":[{"companyId":107,"tenantId":"5a6b7c8d-0001-4000-8000-000000000107"}]}`},
+		{"POST /api/v1/mappings/bulk", "", js, `{"minConfidence":0.9}`},
+		{"POST /api/v1/mappings/bulk", "", js, `{"pairs":[{"companyId":107,"tenantId":"not-a-uuid"},{"companyId":-1,"tenantId":"` + long + `"}]}`},
+		{"POST /api/v1/mappings/bulk", "", js, `{"pairs":null,"minConfidence":null}`},
+		{"POST /api/v1/mappings/bulk/:planID/apply", "no-such-plan", js, ``},
+		{"POST /api/v1/mappings/bulk/:planID/apply", huge[:2000], js, ``},
+		{"PUT /api/v1/mappings.csv", "", "text/csv", "companyId,companyName,tenantId\n107,Litware,5a6b7c8d-0001-4000-8000-000000000107\n"},
+		{"PUT /api/v1/mappings.csv", "", "text/csv", "companyId,tenantId\n107,not-a-uuid\nx,\u0000\n"},
+		{"PUT /api/v1/mappings.csv", "", js, `{"companyId":107}`},
 	}
 }()
 
@@ -211,6 +223,7 @@ func (ft *fuzzTarget) run(t *testing.T, route uint8, param, contentType string, 
 		param = "1"
 	}
 	path = strings.Replace(path, ":companyID", url.PathEscape(param), 1)
+	path = strings.Replace(path, ":planID", url.PathEscape(param), 1)
 	before := h.dump(t)
 	var calls int64
 	if ft.temporalCalls != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/bulkmap"
 	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
@@ -197,6 +198,8 @@ func fillEveryTable(t *testing.T, st *store.Store) {
 	_, err = st.SaveTenants(ctx, []readmodel.Tenant{{ID: "5a6b7c8d-0001-4000-8000-000000000001", Name: "Contoso", Kind: "customer",
 		Enabled: true, ContactEmail: "it@contoso.example", UpdatedAt: now}}, 1, now)
 	require.NoError(t, err)
+	require.NoError(t, st.SaveMappingPlan(ctx, bulkmap.Plan{ID: "plan-1", Source: bulkmap.SourceExplicit, Items: []bulkmap.Item{}, Skipped: []bulkmap.Skipped{},
+		CreatedAt: now, CreatedBy: admin.Name, ExpiresAt: now.Add(time.Hour)}))
 	require.NoError(t, st.MarkSuggestionsStale(ctx))
 	_, _, err = st.RefreshSuggestions(ctx, 10)
 	require.NoError(t, err)

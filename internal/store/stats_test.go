@@ -18,7 +18,7 @@ func TestStats_EmptyDatabaseIsAllZero(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.Stats{ByState: map[string]int64{}, Cursors: map[string]time.Time{}}
+	want := store.Stats{ByState: map[string]int64{}, Cursors: map[string]time.Time{}, ByHealth: map[string]int64{}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("stats = %+v, want %+v", got, want)
 	}
