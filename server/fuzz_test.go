@@ -150,8 +150,8 @@ var fuzzSeeds = func() []fuzzSeed {
 		{"POST /api/v1/mappings/bulk", "", js, `{"pairs":null,"minConfidence":null}`},
 		{"POST /api/v1/mappings/bulk/:planID/apply", "no-such-plan", js, ``},
 		{"POST /api/v1/mappings/bulk/:planID/apply", huge[:2000], js, ``},
-		{"PUT /api/v1/mappings.csv", "", "text/csv", "companyId,companyName,tenantId\n107,Litware,5a6b7c8d-0001-4000-8000-000000000107\n"},
-		{"PUT /api/v1/mappings.csv", "", "text/csv", "companyId,tenantId\n107,not-a-uuid\nx,\u0000\n"},
+		{"PUT /api/v1/mappings.csv", "", "text/csv", "company_id,company_name,tenant_id\n107,Litware,5a6b7c8d-0001-4000-8000-000000000107\n"},
+		{"PUT /api/v1/mappings.csv", "", "text/csv", "company_id,tenant_id\n107,not-a-uuid\nx,\u0000\n"},
 		{"PUT /api/v1/mappings.csv", "", js, `{"companyId":107}`},
 	}
 }()
@@ -171,6 +171,8 @@ func fuzzHarness(tb testing.TB) *apiHarness {
 	tb.Helper()
 	h := newAPIHarnessWith(tb, nil, atsandbox.Options{HourlyLimit: 1 << 30})
 	h.srv.deps.Alerts = h.store
+	h.srv.deps.BulkMappings = h.store
+	h.srv.deps.ReadModel = h.store
 	withStoreReads(h.harness)
 	return h
 }
