@@ -133,7 +133,6 @@ func (r *usageReport) run(ctx workflow.Context) error {
 // report runs one report at now. Failures are recorded, never returned: a
 // failed batch is retried by the next run, which finds its ledger rows.
 func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord {
-	log := workflow.GetLogger(ctx)
 	rec := UsageRunRecord{At: now}
 	var plan activities.UsageRunPlan
 	if err := execUsage(ctx, PoolLocal, "Plan the usage report", time.Minute, activities.UsageActs.PlanUsageRun, activities.UsagePlanInput{Now: now}).Get(ctx, &plan); err != nil {
@@ -150,54 +149,11 @@ func (r *usageReport) report(ctx workflow.Context, now time.Time) UsageRunRecord
 	if !plan.BillingEnabled || !plan.Due {
 		return rec
 	}
-	// Batches run one after another: each is one batched Acronis read and a
-	// few Autotask queries, and sequential batches keep within both vendors'
-	// rate limits without coordination.
-	for batch := range slices.Chunk(plan.Customers, acronis.UsagesBatchSize) {
-		in := activities.UsageBatchInput{Period: plan.Period, EffectiveDate: plan.EffectiveDate, Storage: plan.Storage,
-			Customers: batch, ObservedAt: now}
-		var collected activities.UsageBatchResult
-		summary := fmt.Sprintf("Collect usage of %d customers from company %d for %s", len(batch), batch[0].CompanyID, plan.Period)
-		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.CollectUsage, in).Get(ctx, &collected); err != nil {
-			for _, c := range batch {
-				rec.fail(fmt.Sprintf("company %d: collect usage: %v", c.CompanyID, err))
-			}
-			continue
-		}
-		var rows []activities.PendingUsage
-		for _, c := range collected.Customers {
-			rec.Recorded += c.Recorded
-			rec.Corrected += c.Corrected
-			if c.Error != "" {
-				rec.fail(fmt.Sprintf("company %d: %s", c.CompanyID, c.Error))
-			}
-			rows = append(rows, c.Pending...)
-		}
-		if len(rows) == 0 {
-			continue
-		}
-		var written activities.UsageWriteResult
-		summary = fmt.Sprintf("Write %d usage rows to Autotask", len(rows))
-		if err := execUsage(ctx, PoolLocal, summary, 5*time.Minute, activities.UsageActs.ReportUsage, activities.UsageWriteInput{Rows: rows}).Get(ctx, &written); err != nil {
-			rec.fail(fmt.Sprintf("companies %d…%d: write usage: %v", batch[0].CompanyID, batch[len(batch)-1].CompanyID, err))
-			continue
-		}
-		for _, w := range written.Rows {
-			switch w.Outcome {
-			case activities.UsageWritten:
-				rec.Written++
-			case activities.UsageInEffect:
-				rec.InEffect++
-			case activities.UsageFailed:
-				rec.fail(fmt.Sprintf("company %d: ledger row %d: %s", w.CompanyID, w.LedgerID, w.Error))
-			}
-		}
-	}
-	summary := activities.UsageRunSummary{Period: rec.Period, StartedAt: now, Customers: rec.Customers, Recorded: rec.Recorded,
-		Corrected: rec.Corrected, Written: rec.Written, InEffect: rec.InEffect, Failed: rec.Failed}
-	if err := execUsage(ctx, PoolLocal, "Record the usage report", time.Minute, activities.UsageActs.RecordUsageRun, summary).Get(ctx, nil); err != nil {
-		log.Error("recording the usage report failed", "error", err)
-	}
+	// Runs recorded before versionBillingReport: every period from live
+	// usage, the same activities in the same order as collectAndWrite.
+	r.collectAndWrite(ctx, activities.UsageBatchInput{Period: plan.Period, EffectiveDate: plan.EffectiveDate, Storage: plan.Storage,
+		ObservedAt: now}, plan.Customers, &rec)
+	r.recordRun(ctx, now, &rec)
 	return rec
 }
 
@@ -313,6 +269,9 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 // pending in the ledger, so running it again is safe).
 func (r *usageReport) collectAndWrite(ctx workflow.Context, base activities.UsageBatchInput, customers []activities.UsageCustomer, rec *UsageRunRecord) bool {
 	ok := true
+	// Batches run one after another: each is one batched Acronis read and a
+	// few Autotask queries, and sequential batches keep within both vendors'
+	// rate limits without coordination.
 	for batch := range slices.Chunk(customers, acronis.UsagesBatchSize) {
 		in := base
 		in.Customers = batch
