@@ -144,3 +144,18 @@ func (s *statusOnly) WriteHeader(code int) {
 		s.status = code
 	}
 }
+
+// versionMatches checks the ?version= of a versioned delete as the platform
+// does: missing is a 400, stale a 409; it has answered when false.
+func versionMatches(w http.ResponseWriter, r *http.Request, id string, current int64) bool {
+	v, err := strconv.ParseInt(r.URL.Query().Get("version"), 10, 64)
+	if err != nil {
+		errBadRequest("version is required").write(w)
+		return false
+	}
+	if v != current {
+		errVersion(id, current, v).write(w)
+		return false
+	}
+	return true
+}

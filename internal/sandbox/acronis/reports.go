@@ -236,13 +236,7 @@ func (s *Sandbox) handleDeleteReport(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	v, err := strconv.ParseInt(r.URL.Query().Get("version"), 10, 64)
-	if err != nil {
-		errBadRequest("version is required").write(w)
-		return
-	}
-	if v != rep.version {
-		errVersion(rep.id, rep.version, v).write(w)
+	if !versionMatches(w, r, rep.id, rep.version) {
 		return
 	}
 	rep.deleted = true

@@ -3,7 +3,6 @@ package acronis
 import (
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -153,13 +152,7 @@ func (s *Sandbox) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	v, err := strconv.ParseInt(r.URL.Query().Get("version"), 10, 64)
-	if err != nil {
-		errBadRequest("version is required").write(w)
-		return
-	}
-	if v != u.version {
-		errVersion(u.id, u.version, v).write(w)
+	if !versionMatches(w, r, u.id, u.version) {
 		return
 	}
 	u.deleted = true
