@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,6 +145,8 @@ var consoleFuncs = template.FuncMap{
 		return v
 	},
 	"add": func(a, b int) int { return a + b },
+	// num writes a float without an exponent: 42949672960, 2.5.
+	"num": func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
 	"json": func(v any) string {
 		b, _ := json.MarshalIndent(v, "", "  ")
 		return string(b)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
@@ -251,6 +252,10 @@ type mapView struct {
 	// More says more tenants match than the picker shows.
 	More   bool
 	Errors map[string]string
+	// Plan is what mapping to TenantID writes; the API answered 409 because
+	// it warns, and the mapping goes ahead only when the admin sends its id back.
+	Plan     *plan.Customer
+	TenantID string
 }
 
 // mapPickerSize bounds the tenants the map page offers; a search narrows them.
@@ -307,7 +312,7 @@ func (con *webConsole) mapCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := MappingRequest{}
+	in := MappingRequest{PlanID: c.FormValue("planId")}
 	switch choice := c.FormValue("tenant"); choice {
 	case "new":
 		in.New = true
@@ -320,6 +325,11 @@ func (con *webConsole) mapCustomer(c echo.Context) error {
 		return err
 	}
 	if p != nil {
+		if p.Status == http.StatusConflict && p.Plan != nil && in.TenantID != "" {
+			// The plan warns: show it and let the admin confirm it by its id.
+			return con.render(c, p.Status, "map", fmt.Sprintf("Map company %d", id), "customers",
+				mapView{ID: id, Plan: p.Plan, TenantID: in.TenantID})
+		}
 		c.Set(problemKey, p)
 		return con.renderMap(c, id, p.Status)
 	}

@@ -3,15 +3,21 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
 // browser is a minimal cookie-keeping client of the console, in process.
@@ -280,5 +286,74 @@ func TestConsole_TicketSettingsFormChangesOnlyItsFields(t *testing.T) {
 	got := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", adminToken, nil))
 	if r := got.Settings.Tickets.Reopening; !r.Enabled || r.WithinDays != 3 || got.Settings.SyncIntervalSeconds != 120 || got.UpdatedBy != "ops" {
 		t.Fatalf("after the ticket form: reopening %+v, interval %d, by %q; want on/3, 120 kept, ops", r, got.Settings.SyncIntervalSeconds, got.UpdatedBy)
+	}
+}
+
+// planCustomers refuses a mapping to an existing tenant whose plan warns
+// until the plan's id comes back, as the customer workflow does.
+type planCustomers struct {
+	benchCustomers
+	plan   plan.Customer
+	mapped chan workflows.MapRequest
+}
+
+func (c planCustomers) Update(_ context.Context, co workflows.Company, name string, arg any) (workflows.ActionResult, error) {
+	req, ok := arg.(workflows.MapRequest)
+	if name != workflows.UpdateMap || !ok {
+		return workflows.ActionResult{}, nil
+	}
+	if req.PlanID != c.plan.ID {
+		return workflows.ActionResult{}, temporal.NewNonRetryableApplicationError("mapping needs confirmation: "+strings.Join(c.plan.Warnings, "; "),
+			workflows.ErrTypePlanRequired, nil, c.plan)
+	}
+	c.mapped <- req
+	return workflows.ActionResult{Message: fmt.Sprintf("company %d is mapped to tenant %s", co.ID, req.TenantID), Plan: &c.plan}, nil
+}
+
+func TestConsole_MappingToATenantInUseShowsThePlanAndMapsOnlyOnceConfirmed(t *testing.T) {
+	const tenant = "0fcd4a69-8a40-4de8-b711-d9c83dc000f7"
+	cw := planCustomers{mapped: make(chan workflows.MapRequest, 1), plan: plan.Customer{
+		ID: "plan-0123456789abcdef01234567", CompanyID: 101, TenantID: tenant,
+		Items:    []plan.ItemWrite{{Item: "pw_base_workstations", CurrentQuota: "unlimited", CurrentUsage: 42949672960, NewQuota: "5", Write: true}},
+		Steps:    []plan.Step{{Action: "disable-tenant", At: time.Date(2031, 1, 2, 3, 4, 0, 0, time.UTC)}},
+		Warnings: []string{plan.WarnBelowUsage + ": pw_base_workstations would be 5 while 42949672960 is in use"},
+	}}
+	h := newAPIHarness(t, cw)
+	b := h.browser()
+	b.signIn(adminToken)
+	csrf := find(t, csrfRe, b.do("GET", "/customers/101/map", nil).body)
+
+	p := b.do("POST", "/customers/101/map", url.Values{"csrf": {csrf}, "tenant": {tenant}})
+	for _, want := range []string{`data-testid="plan-warnings"`, "would be 5 while 42949672960 is in use", "pw_base_workstations",
+		"unlimited", ">42949672960<", "<strong>5</strong>", "disable-tenant", "2031-01-02 03:04 UTC", `id="map-confirm"`,
+		`name="planId" value="` + cw.plan.ID + `"`, `name="tenant" value="` + tenant + `"`, `name="csrf" value="` + csrf + `"`} {
+		if !strings.Contains(p.body, want) {
+			t.Fatalf("map without a plan = %d, want the plan page showing %q:\n%s", p.code, want, p.body)
+		}
+	}
+	if p.code != http.StatusConflict || len(cw.mapped) != 0 {
+		t.Fatalf("map without a plan = %d with %d mappings, want 409 and nothing mapped", p.code, len(cw.mapped))
+	}
+
+	p = b.do("POST", "/customers/101/map", url.Values{"csrf": {csrf}, "tenant": {tenant}, "planId": {cw.plan.ID}})
+	if p.code != http.StatusSeeOther || p.header.Get("Location") != "/customers/101" {
+		t.Fatalf("confirm the plan = %d %q, want 303 to the customer:\n%s", p.code, p.header.Get("Location"), p.body)
+	}
+	select {
+	case req := <-cw.mapped:
+		if req.TenantID != tenant || req.PlanID != cw.plan.ID || req.Actor != "ops" {
+			t.Fatalf("mapped with %+v, want tenant %s, plan %s, actor ops", req, tenant, cw.plan.ID)
+		}
+	default:
+		t.Fatal("confirming the plan mapped nothing")
+	}
+
+	// A read-only user gets the API's 403, never the plan or its confirm button.
+	r := h.browser()
+	r.signIn(readToken)
+	rcsrf := find(t, csrfRe, r.do("GET", "/customers/101/map", nil).body)
+	p = r.do("POST", "/customers/101/map", url.Values{"csrf": {rcsrf}, "tenant": {tenant}})
+	if p.code != http.StatusForbidden || strings.Contains(p.body, "map-confirm") || strings.Contains(p.body, cw.plan.ID) {
+		t.Fatalf("read-only map = %d, want 403 without the plan:\n%s", p.code, p.body)
 	}
 }

@@ -207,9 +207,23 @@ func TestConsole_AdminConfiguresMapsAndHoldsInARealBrowser(t *testing.T) {
 	u.checkPage("customers")
 	u.open(fmt.Sprintf("/customers/%d/map", litware))
 	u.checkPage("map")
+	// Litware's tenant is in use beyond its contract: the console shows the
+	// plan with its warnings, and maps only once the admin confirms it.
 	u.run("map Litware to its tenant",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name="tenant"][value=%q]`, acsandbox.LitwareID))),
 		chromedp.Click(chromedp.CSS("#map-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="plan-warnings"]`)))
+	warnings := eval[[]string](u, "read the plan's warnings", `[...document.querySelectorAll('[data-testid="plan-warning"]')].map(e => e.textContent)`)
+	if len(warnings) == 0 {
+		t.Fatalf("the plan page shows no warnings:\n%s", u.text())
+	}
+	u.mustSee("Litware's plan", "Review the plan before mapping", acsandbox.LitwareID, "pw_base_workstations", "Confirm and map")
+	if st := status(a, litware); st["state"] != "unmapped" {
+		t.Fatalf("before the plan is confirmed Litware is %v, want still unmapped", st["state"])
+	}
+	u.checkPage("map-plan")
+	u.run("confirm Litware's plan",
+		chromedp.Click(chromedp.CSS("#map-confirm")),
 		chromedp.WaitVisible(chromedp.CSS(`.flash`)))
 	units, _ := s.autotask.CurrentUnits(atsandbox.DemoContractID(litware), atsandbox.ServiceWorkstations)
 	eventually(t, 60*time.Second, "Litware's workstation quota set in the Acronis sandbox", func() (bool, string) {
