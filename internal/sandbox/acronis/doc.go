@@ -1,7 +1,7 @@
 // Package acronis is an in-memory, stateful fake of the Acronis Cyber Cloud
 // Account Management API v2 and Alert Manager API v1, faithful to the real
 // paths, bodies, status codes, error bodies, cursor paging, filters, version
-// checks and authentication (see /work/shared/reference/acronis-api.md), so
+// checks and authentication (as Acronis documents them; samples in internal/acronis/testdata), so
 // the integration can be developed, tested and benchmarked without a data
 // center. Importers alias it (acsandbox).
 //
