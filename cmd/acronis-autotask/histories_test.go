@@ -17,7 +17,7 @@ import (
 const historiesDir = "../../workflows/testdata/histories"
 
 // historyVersion prefixes new recordings; older generations stay and are replayed too.
-const historyVersion = "v3"
+const historyVersion = "v4"
 
 // recording reports whether this run records histories (RECORD_HISTORIES=1);
 // the stack then uses the test-only key the replay test decrypts with.
