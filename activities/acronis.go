@@ -395,7 +395,14 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 		changes = append(changes, want)
 		report = append(report, QuotaChange{Item: q.Item.Key(), Before: describe(cur, exists), After: describe(want, true)})
 	}
-	out := AppliedQuotas{Changed: report, At: time.Now().UTC()}
+	out := AppliedQuotas{At: time.Now().UTC()}
+	if in.KeepUsage {
+		changes, report, out.Held, err = holdBelowUsage(ctx, api, in, changes, report)
+		if err != nil {
+			return AppliedQuotas{}, err
+		}
+	}
+	out.Changed = report
 	if len(changes) == 0 {
 		return out, nil
 	}
@@ -404,6 +411,40 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 	}
 	a.audit(ctx, in.CompanyID, in.TenantID, auditQuotas, in.Reason, beforeOf(report), afterOf(report))
 	return out, nil
+}
+
+// holdBelowUsage keeps back the writes that set a quota below the tenant's
+// usage unless a confirmed plan showed that very quota. Usage is read only
+// when some write lowers a number, so the common apply costs no extra call.
+func holdBelowUsage(ctx context.Context, api AcronisAPI, in ApplyQuotasInput, changes []acronis.OfferingItem, report []QuotaChange) ([]acronis.OfferingItem, []QuotaChange, []QuotaChange, error) {
+	lowers := false
+	for _, ch := range changes {
+		if !ch.Quota.Unlimited() {
+			lowers = true
+			break
+		}
+	}
+	if !lowers {
+		return changes, report, nil, nil
+	}
+	usages, err := api.GetTenantUsages(ctx, in.TenantID)
+	if err != nil {
+		return nil, nil, nil, classify("read usages of "+in.TenantID, err)
+	}
+	used := map[string]float64{}
+	for _, u := range usages {
+		used[acronis.OfferingItem{Name: u.Name, InfraID: u.InfraID}.Key()] += u.Value
+	}
+	var keep []acronis.OfferingItem
+	var kept, held []QuotaChange
+	for i, ch := range changes {
+		if !ch.Quota.Unlimited() && *ch.Quota.Value < used[ch.Key()] && in.Confirmed[report[i].Item] != report[i].After {
+			held = append(held, report[i])
+			continue
+		}
+		keep, kept = append(keep, ch), append(kept, report[i])
+	}
+	return keep, kept, held, nil
 }
 
 func sameQuota(a, b *acronis.Quota) bool {

@@ -54,12 +54,19 @@ type ApplyQuotasInput struct {
 	TenantID  string              `json:"tenantId"`
 	Quotas    []entitlement.Quota `json:"quotas"`
 	Reason    string              `json:"reason"`
+	// KeepUsage holds every quota that would go below what the tenant uses,
+	// except where Confirmed (item key → the quota a plan the admin
+	// confirmed showed) says so: nothing goes below usage unseen (issue 14).
+	KeepUsage bool              `json:"keepUsage,omitempty"`
+	Confirmed map[string]string `json:"confirmed,omitempty"`
 }
 
 // AppliedQuotas reports what changed in Acronis.
 type AppliedQuotas struct {
 	Changed []QuotaChange `json:"changed,omitempty"`
-	At      time.Time     `json:"at"`
+	// Held are the writes KeepUsage kept back: After is the quota asked for.
+	Held []QuotaChange `json:"held,omitempty"`
+	At   time.Time     `json:"at"`
 }
 
 // QuotaChange is one offering item whose state moved.

@@ -67,23 +67,47 @@ func (s *Store) RecordCustomerEvent(ctx context.Context, in AuditInput) error {
 	return s.RecordAudit(ctx, e)
 }
 
+// PlanConfig is everything a customer's plan depends on besides its own
+// snapshot and mapping. Previews (issue 14) replace parts of it with settings
+// or mappings not saved yet and plan with the very same code.
+type PlanConfig struct {
+	Settings settings.Settings
+	Mappings []store.ServiceMapping
+	Catalog  []entitlement.Item
+}
+
 // PlanCustomer decides a customer's desired state from its snapshot under the
 // current settings, service mappings and catalog.
 func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (entitlement.Plan, error) {
-	cur, err := s.currentSettings(ctx)
+	cfg, err := s.LoadPlanConfig(ctx)
 	if err != nil {
 		return entitlement.Plan{}, err
+	}
+	return s.PlanWith(ctx, cfg, in, nil)
+}
+
+// LoadPlanConfig reads the saved configuration plans are made under.
+func (s *Store) LoadPlanConfig(ctx context.Context) (PlanConfig, error) {
+	cur, err := s.currentSettings(ctx)
+	if err != nil {
+		return PlanConfig{}, err
 	}
 	mappings, err := s.DB.ListServiceMappings(ctx)
 	if err != nil {
-		return entitlement.Plan{}, fmt.Errorf("read service mappings: %w", err)
+		return PlanConfig{}, fmt.Errorf("read service mappings: %w", err)
 	}
 	catalog, err := s.catalogItems(ctx)
 	if err != nil {
-		return entitlement.Plan{}, err
+		return PlanConfig{}, err
 	}
-	em := make([]entitlement.Mapping, 0, len(mappings))
-	for _, m := range mappings {
+	return PlanConfig{Settings: cur, Mappings: mappings, Catalog: catalog}, nil
+}
+
+// PlanWith plans one customer under cfg. tenantID, when not nil, is the
+// mapping to plan with instead of the saved one.
+func (s *Store) PlanWith(ctx context.Context, cfg PlanConfig, in PlanInput, tenantID *string) (entitlement.Plan, error) {
+	em := make([]entitlement.Mapping, 0, len(cfg.Mappings))
+	for _, m := range cfg.Mappings {
 		e := entitlement.Mapping{ItemName: m.OfferingItem, InfraID: m.InfraID, Free: m.Free}
 		if m.ServiceID != nil {
 			e.ServiceID = *m.ServiceID
@@ -97,18 +121,22 @@ func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (entitlement.Pla
 	}
 	desired := entitlement.Decide(entitlement.Input{
 		Today:            today,
-		Catalog:          catalog,
+		Catalog:          cfg.Catalog,
 		Mappings:         em,
 		Contracts:        snap.Contracts,
 		BundleServices:   snap.BundleServices,
-		DefaultStorageID: cur.Provisioning.DefaultStorageID,
-		BackupStorage:    cur.BackupStorageEnabled(),
+		DefaultStorageID: cfg.Settings.Provisioning.DefaultStorageID,
+		BackupStorage:    cfg.Settings.BackupStorageEnabled(),
 	})
 	if !snap.Active && desired.HasActiveServices {
 		desired.HasActiveServices = false
 		desired.Warnings = append(desired.Warnings, "the company is inactive in Autotask: its services count as ended")
 	}
-	plan := entitlement.Plan{Desired: desired, Settings: s.customerSettings(cur)}
+	plan := entitlement.Plan{Desired: desired, Settings: s.customerSettings(cfg.Settings)}
+	if tenantID != nil {
+		plan.TenantID = *tenantID
+		return plan, nil
+	}
 	m, err := s.DB.CustomerMappingByCompany(ctx, snap.CompanyID)
 	switch {
 	case err == nil:

@@ -37,8 +37,8 @@ func (a *Acronis) ReadTenantItems(ctx context.Context, tenantID string) ([]plan.
 	for _, it := range items {
 		k := key(it.Name, it.InfraID)
 		s := plan.ItemState{Key: k, Enabled: it.Enabled(), Usage: used[k]}
-		if it.Quota != nil {
-			s.Quota = it.Quota.Value
+		if it.Quota != nil && !it.Quota.Unlimited() {
+			s.Quota, s.Overage = it.Quota.Value, it.Quota.Overage
 		}
 		out = append(out, s)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/planner"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
 	appworker "github.com/acronis-autotask/acronis-autotask/worker"
@@ -50,7 +51,9 @@ func withTemporalOn(t testing.TB, h *apiHarness) *apiHarness {
 		}
 		t.Cleanup(w.Stop)
 	}
-	h.srv.deps.Customers = workflows.Customers{Client: c, TaskQueue: queue}
+	cust := workflows.Customers{Client: c, TaskQueue: queue}
+	h.srv.deps.Customers = cust
+	h.srv.deps.Plans = &planner.Service{DB: h.store, Decide: acts[2].(*activities.Store), Customers: cust, Items: acr.ReadTenantItems, Now: time.Now}
 	return h
 }
 

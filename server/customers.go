@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -128,6 +129,7 @@ func customerStatusView(st workflows.CustomerStatus) CustomerStatus {
 		out.Billing = string(st.Plan.Desired.Billing)
 		out.Warnings, out.Problems = st.Plan.Desired.Warnings, st.Plan.Desired.Problems
 	}
+	out.Warnings = append(slices.Clip(out.Warnings), st.Held...)
 	for _, q := range st.Quotas {
 		out.Quotas = append(out.Quotas, CustomerQuota{OfferingItem: q.Item.Name, InfraID: q.Item.InfraID, Group: string(q.Item.Group),
 			Enabled: q.Enabled, Value: q.Value, Source: q.Source})

@@ -37,6 +37,8 @@ type Problem struct {
 	Errors    []settings.FieldError `json:"errors,omitempty"`
 	// Plan is the plan a refused mapping needs confirmed (extension member).
 	Plan *plan.Customer `json:"plan,omitempty"`
+	// Drifts are the customers whose plan no longer holds, and why (extension member).
+	Drifts []plan.Drift `json:"drifts,omitempty"`
 }
 
 // Error makes a Problem returnable from handlers.

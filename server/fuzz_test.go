@@ -47,6 +47,8 @@ var temporalWrites = []string{
 	"POST /api/v1/alerts/sync",
 	"POST /api/v1/mappings/bulk/:planID/apply",
 	"PUT /api/v1/mappings.csv",
+	"POST /api/v1/plans",
+	"POST /api/v1/plans/:planID/apply",
 }
 
 // writeRoutes are the write routes of the table, "METHOD /path", split by
@@ -153,6 +155,14 @@ var fuzzSeeds = func() []fuzzSeed {
 		{"PUT /api/v1/mappings.csv", "", "text/csv", "company_id,company_name,tenant_id\n107,Litware,5a6b7c8d-0001-4000-8000-000000000107\n"},
 		{"PUT /api/v1/mappings.csv", "", "text/csv", "company_id,tenant_id\n107,not-a-uuid\nx,\u0000\n"},
 		{"PUT /api/v1/mappings.csv", "", js, `{"companyId":107}`},
+
+		{"POST /api/v1/plans", "", js, `{"scope":{"all":true},"settings":{"deprovisioning":{"disable":{"enabled":true,"afterDays":10}}}}`},
+		{"POST /api/v1/plans", "", js, `{"scope":{"companyIds":[107]},"serviceMappings":[{"offeringItem":"pw_base_workstations","serviceId":301}]}`},
+		{"POST /api/v1/plans", "", js, `{"customerMappings":[{"companyId":107,"tenantId":"5a6b7c8d-0001-4000-8000-000000000107"}]}`},
+		{"POST /api/v1/plans", "", js, `{"scope":{"companyIds":[-1,0]},"settings":[1],"customerMappings":[{"companyId":1,"tenantId":"` + long + `"}]}`},
+		{"POST /api/v1/plans", "", js, `{"scope":null,"settings":{"billingEnabled":"x\u0000"}}`},
+		{"POST /api/v1/plans/:planID/apply", "no-such-plan", js, ``},
+		{"POST /api/v1/plans/:planID/apply", huge[:2000], js, ``},
 	}
 }()
 

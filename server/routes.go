@@ -6,6 +6,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/bulkmap"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
+	"github.com/acronis-autotask/acronis-autotask/internal/planner"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -125,6 +127,15 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/api/v1/mappings/bulk/:planID/apply", handler: s.applyBulkMapping, tag: "customers",
 			summary: "Apply a previewed plan (once, within an hour): each company is mapped through its workflow, which checks the tenant in Acronis", response: bulkmap.Plan{},
 			status: http.StatusOK, errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusServiceUnavailable}},
+		{method: http.MethodPost, path: "/api/v1/plans", handler: s.postPlanSet, tag: "plans",
+			summary: "Preview what the integration would write for a scope of customers (one, a list, or all), under the saved configuration or under settings (a merge patch), service mappings or customer mappings not saved yet: per customer the offering items with current quota, usage and new quota, tenant steps with their times, and warnings. Stored under an id; nothing is written",
+			request: PlanRequest{}, response: plan.Set{}, status: http.StatusCreated, errors: withBadRequest(vendorErrors)},
+		{method: http.MethodGet, path: "/api/v1/plans/:planID", handler: s.getPlanSet, tag: "plans",
+			summary: "A stored plan and its status", response: plan.Set{},
+			status: http.StatusOK, errors: []int{http.StatusNotFound, http.StatusServiceUnavailable}},
+		{method: http.MethodPost, path: "/api/v1/plans/:planID/apply", handler: s.applyPlanSet, tag: "plans",
+			summary:  "Apply a previewed plan once, within a day, only if its inputs (contracts, quotas and usage read, mappings, settings version) still give the same plan: saves its changes in one transaction, maps the companies it maps, and re-plans every customer in scope at once. Otherwise 409 listing what changed, and nothing is written",
+			response: planner.Applied{}, status: http.StatusOK, errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable}},
 		{method: http.MethodGet, path: "/api/v1/mappings/orphans", handler: s.getOrphans, tag: "customers",
 			summary:  "Orphan report from the read model: tenants carrying the integration's tag without a mapping, companies with mapped services in an eligible contract but no tenant, companies with several eligible contracts; each with the fix it proposes",
 			response: OrphanReport{}, status: http.StatusOK, errors: []int{http.StatusServiceUnavailable}},

@@ -75,6 +75,9 @@ type Deps struct {
 	// suggestions read; *store.Store satisfies it.
 	ReadModel ReadModelStore
 
+	// Plans previews and applies plans over customers; *planner.Service satisfies it.
+	Plans PlanService
+
 	// BulkMappings keeps bulk mapping plans; *store.Store satisfies it.
 	BulkMappings BulkMappingStore
 	// TemporalUIURL is the Temporal Web UI the console links customer

@@ -34,8 +34,13 @@ const (
 	UpdateRelease = "release"
 	// UpdateDeprovisionNow runs the next deprovisioning step at once.
 	UpdateDeprovisionNow = "deprovision-now"
+	// UpdateConfirmPlan confirms the quotas below usage of an applied plan.
+	UpdateConfirmPlan = "confirm-plan"
 	// QueryStatus returns a CustomerStatus.
 	QueryStatus = "status"
+	// QueryState returns the whole CustomerState, snapshot included: what
+	// previews plan from.
+	QueryState = "state"
 )
 
 // MapRequest is the body of UpdateMap: exactly one of TenantID or New.
@@ -102,6 +107,9 @@ func (c *customer) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, c.status); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (CustomerState, error) { return c.state, nil }); err != nil {
+		return fmt.Errorf("register state query: %w", err)
+	}
 	handlers := []struct {
 		name     string
 		handler  any
@@ -112,6 +120,7 @@ func (c *customer) setup(ctx workflow.Context) error {
 		{UpdateHold, c.handleHold, c.validateDeprovisioning},
 		{UpdateRelease, c.handleRelease, c.validateRelease},
 		{UpdateDeprovisionNow, c.handleDeprovisionNow, c.validateDeprovisionNow},
+		{UpdateConfirmPlan, c.handleConfirmPlan, c.validateConfirmPlan},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validate}); err != nil {
@@ -268,7 +277,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 		if !c.cancelDeprovisioning(ctx) {
 			return
 		}
-		if !c.applyQuotas(ctx, plan.Desired.Quotas, "contracts changed") {
+		if !c.applyContractQuotas(ctx, plan.Desired.Quotas, "contracts changed") {
 			return
 		}
 		s.Phase = PhaseActive
@@ -343,17 +352,40 @@ func (c *customer) provision(ctx workflow.Context) bool {
 }
 
 func (c *customer) applyQuotas(ctx workflow.Context, quotas []entitlement.Quota, reason string) bool {
+	return c.writeQuotas(ctx, quotas, reason, false)
+}
+
+// applyContractQuotas writes the quotas the contracts give, holding back any
+// that would go below usage unless a plan the admin confirmed showed it.
+func (c *customer) applyContractQuotas(ctx workflow.Context, quotas []entitlement.Quota, reason string) bool {
+	return c.writeQuotas(ctx, quotas, reason, true)
+}
+
+func (c *customer) writeQuotas(ctx workflow.Context, quotas []entitlement.Quota, reason string, keepUsage bool) bool {
 	s := &c.state
 	fp := fingerprint(s.TenantID, quotas)
 	if fp == s.Applied {
 		return true
 	}
-	in := activities.ApplyQuotasInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Quotas: quotas, Reason: reason}
-	if err := c.exec(ctx, PoolAcronis, "Set the Acronis quotas of "+c.who()+" ("+reason+")", activities.AcronisActs.ApplyQuotas, in).Get(ctx, nil); err != nil {
+	in := activities.ApplyQuotasInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Quotas: quotas, Reason: reason,
+		KeepUsage: keepUsage, Confirmed: s.Confirmed}
+	var res activities.AppliedQuotas
+	if err := c.exec(ctx, PoolAcronis, "Set the Acronis quotas of "+c.who()+" ("+reason+")", activities.AcronisActs.ApplyQuotas, in).Get(ctx, &res); err != nil {
 		c.fail(ctx, "apply quotas", err)
 		return false
 	}
 	s.Applied, s.AppliedAt = fp, workflow.Now(ctx)
+	s.Held = nil
+	for _, h := range res.Held {
+		s.Held = append(s.Held, fmt.Sprintf("%s: %s not lowered to %s, below what the tenant uses; preview and apply a plan (POST /api/v1/plans) to confirm it",
+			plan.WarnBelowUsage, h.Item, h.After))
+	}
+	if len(res.Held) > 0 {
+		c.audit(ctx, "customer.quotas.held", strings.Join(s.Held, "; "))
+	}
+	if keepUsage {
+		s.Confirmed = nil // a confirmation covers the one write it was shown
+	}
 	return true
 }
 

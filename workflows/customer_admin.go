@@ -3,9 +3,9 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"time"
-
+	"sort"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -72,6 +72,9 @@ func (c *customer) handleMap(ctx workflow.Context, r MapRequest) (ActionResult, 
 	c.state.Deprovision = Deprovision{}
 	c.state.NeedsReconcile, c.state.RetryAt = true, time.Time{}
 	msg := fmt.Sprintf("mapped to tenant %s; its quotas will follow the company's contracts", r.TenantID)
+	if confirmed != nil {
+		c.state.Confirmed, c.state.ConfirmedPlan = confirmed.BelowUsage(), confirmed.ID
+	}
 	if confirmed != nil && len(confirmed.Warnings) > 0 {
 		c.auditAs(ctx, r.Actor, "customer.map.plan_confirmed", fmt.Sprintf("plan %s confirmed with warnings: %s", confirmed.ID, strings.Join(confirmed.Warnings, "; ")))
 		msg += "; plan " + confirmed.ID + " confirmed"
@@ -216,4 +219,41 @@ func refusal(err error) error {
 		return temporal.NewNonRetryableApplicationError(errorText(err), app.Type(), nil)
 	}
 	return errors.New(errorText(err))
+}
+
+// ConfirmRequest confirms what an applied plan showed for one customer: the
+// quotas below usage it lists may be written (item key → quota).
+type ConfirmRequest struct {
+	PlanID string            `json:"planId"`
+	Actor  string            `json:"actor"`
+	Quotas map[string]string `json:"quotas"`
+}
+
+func (c *customer) validateConfirmPlan(_ workflow.Context, r ConfirmRequest) error {
+	switch {
+	case r.PlanID == "" || r.Actor == "":
+		return errors.New("planId and actor are required")
+	case c.state.TenantID == "":
+		return fmt.Errorf("company %d is not mapped: there is no quota to confirm", c.state.CompanyID)
+	}
+	return nil
+}
+
+// handleConfirmPlan records a plan's confirmed quotas and writes the
+// contracts' quotas again with them.
+func (c *customer) handleConfirmPlan(ctx workflow.Context, r ConfirmRequest) (ActionResult, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return ActionResult{}, err
+	}
+	defer c.mu.Unlock()
+	defer c.kick()
+	c.state.Confirmed, c.state.ConfirmedPlan = r.Quotas, r.PlanID
+	c.state.Applied, c.state.NeedsReconcile, c.state.RetryAt = "", true, time.Time{}
+	keys := make([]string, 0, len(r.Quotas))
+	for k, v := range r.Quotas {
+		keys = append(keys, k+" to "+v)
+	}
+	sort.Strings(keys)
+	c.auditAs(ctx, r.Actor, "customer.plan.confirmed", fmt.Sprintf("plan %s confirmed: quotas below usage allowed: %s", r.PlanID, strings.Join(keys, ", ")))
+	return ActionResult{Message: fmt.Sprintf("plan %s confirmed; the quotas will be written on the next step", r.PlanID)}, nil
 }

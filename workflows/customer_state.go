@@ -68,6 +68,13 @@ type CustomerState struct {
 	// ConfigGeneration is the configuration (settings and service mappings)
 	// the workflow last re-planned under; see SignalReplan.
 	ConfigGeneration string `json:"configGeneration,omitempty"`
+	// Confirmed are the quotas below usage a plan the admin confirmed showed
+	// (item key → quota); the next contract write may set them.
+	Confirmed map[string]string `json:"confirmed,omitempty"`
+	// ConfirmedPlan is the id of that plan.
+	ConfirmedPlan string `json:"confirmedPlan,omitempty"`
+	// Held says which contract quotas were kept back because they are below usage.
+	Held []string `json:"held,omitempty"`
 	// Runs counts continue-as-new generations, for operators.
 	Runs int `json:"runs"`
 }

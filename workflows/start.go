@@ -113,3 +113,13 @@ func (c Customers) Status(ctx context.Context, companyID int64) (CustomerStatus,
 	var st CustomerStatus
 	return st, v.Get(&st)
 }
+
+// State queries a company's workflow for its whole state, snapshot included.
+func (c Customers) State(ctx context.Context, companyID int64) (CustomerState, error) {
+	v, err := c.Client.QueryWorkflow(ctx, CustomerWorkflowID(companyID), "", QueryState)
+	if err != nil {
+		return CustomerState{}, err
+	}
+	var st CustomerState
+	return st, v.Get(&st)
+}

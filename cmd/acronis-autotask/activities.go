@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/fx"
@@ -10,6 +11,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/config"
 	"github.com/acronis-autotask/acronis-autotask/internal/connections"
+	"github.com/acronis-autotask/acronis-autotask/internal/planner"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -105,5 +107,18 @@ func newAcronisActivities(st *store.Store, p *connections.Provider) *activities.
 	return &activities.Acronis{
 		Client: func(ctx context.Context) (activities.AcronisAPI, error) { return p.Acronis(ctx) },
 		Store:  st,
+	}
+}
+
+// newPlanner previews and applies plans in the server with the workflows'
+// own planner: the same store activities (same day length) and tenant reads.
+func newPlanner(st *store.Store, p *connections.Provider, cust workflows.Customers, day dayLength) *planner.Service {
+	acr := newAcronisActivities(st, p)
+	return &planner.Service{
+		DB:        st,
+		Decide:    &activities.Store{DB: st, Catalog: acr.Catalog, Day: day.d},
+		Customers: cust,
+		Items:     acr.ReadTenantItems,
+		Now:       time.Now,
 	}
 }

@@ -161,8 +161,9 @@ func openStore(lc fx.Lifecycle, cfg config.Config) (*store.Store, error) {
 	return st, nil
 }
 
-func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.Store, conns *connections.Provider, cust workflows.Customers, tc client.Client, reg *prometheus.Registry, log *slog.Logger) error {
+func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.Store, conns *connections.Provider, cust workflows.Customers, tc client.Client, reg *prometheus.Registry, log *slog.Logger, day dayLength) error {
 	srv, err := server.New(server.Deps{
+		Plans:          newPlanner(st, conns, cust, day),
 		Settings:       st,
 		Credentials:    st,
 		Connections:    conns,

@@ -28,12 +28,18 @@ const (
 	WarnTrialEnding   = "trial ending"
 )
 
+// softSuffix marks a current quota that lets the tenant go above it.
+const softSuffix = " (soft)"
+
 // ItemState is one offering item of a tenant as Acronis has it now.
 type ItemState struct {
 	// Key is entitlement.Item.Key(): name, or name@infra for storage.
 	Key     string   `json:"key"`
 	Enabled bool     `json:"enabled"`
 	Quota   *float64 `json:"quota,omitempty"` // nil: unlimited (when enabled)
+	// Overage is what Acronis lets the tenant use above Quota: 0 for a hard
+	// quota, nil when Acronis sets no limit.
+	Overage *float64 `json:"overage,omitempty"`
 	Usage   float64  `json:"usage"`
 }
 
@@ -86,6 +92,10 @@ func Describe(desired []entitlement.Quota, current []ItemState) ([]ItemWrite, []
 			w.CurrentQuota = "unlimited"
 			if cur.Quota != nil {
 				w.CurrentQuota = number(*cur.Quota)
+				if cur.Overage == nil || *cur.Overage != 0 {
+					// The integration writes hard quotas: a soft one is rewritten.
+					w.CurrentQuota += softSuffix
+				}
 			}
 		}
 		if !q.Enabled && w.CurrentQuota != "off" {
@@ -107,6 +117,24 @@ func Describe(desired []entitlement.Quota, current []ItemState) ([]ItemWrite, []
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].Item < items[j].Item })
 	return items, warnings
+}
+
+// BelowUsage lists the writes of the plan that set a quota below what the
+// tenant uses (item key → new quota): what confirming the plan allows.
+func (c Customer) BelowUsage() map[string]string {
+	out := map[string]string{}
+	for _, it := range c.Items {
+		if !it.Write {
+			continue
+		}
+		if n, err := strconv.ParseFloat(it.NewQuota, 64); err == nil && n < it.CurrentUsage {
+			out[it.Item] = it.NewQuota
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // InUse reports whether any item of the tenant has usage.

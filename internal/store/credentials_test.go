@@ -14,6 +14,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/bulkmap"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/readmodel"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
@@ -200,6 +201,8 @@ func fillEveryTable(t *testing.T, st *store.Store) {
 	require.NoError(t, err)
 	require.NoError(t, st.SaveMappingPlan(ctx, bulkmap.Plan{ID: "plan-1", Source: bulkmap.SourceExplicit, Items: []bulkmap.Item{}, Skipped: []bulkmap.Skipped{},
 		CreatedAt: now, CreatedBy: admin.Name, ExpiresAt: now.Add(time.Hour)}))
+	require.NoError(t, st.SavePlanSet(ctx, plan.Set{ID: "plan-2", Scope: plan.Scope{All: true}, CreatedAt: now, CreatedBy: admin.Name,
+		ExpiresAt: now.Add(plan.SetTTL)}, admin))
 	require.NoError(t, st.MarkSuggestionsStale(ctx))
 	_, _, err = st.RefreshSuggestions(ctx, 10)
 	require.NoError(t, err)

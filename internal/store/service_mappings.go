@@ -67,7 +67,20 @@ func (s *Store) UpsertServiceMapping(ctx context.Context, m ServiceMapping, acto
 // the database refuses in a late row never leaves the earlier rows saved.
 func (s *Store) ReplaceServiceMappings(ctx context.Context, rows []ServiceMapping, actor Actor) ([]ServiceMapping, error) {
 	var saved []ServiceMapping
-	err := s.inTx(ctx, "replace service mappings", func(tx pgx.Tx) error {
+	err := s.inTx(ctx, "replace service mappings", func(tx pgx.Tx) (err error) {
+		saved, err = replaceServiceMappingsTx(ctx, tx, rows, actor)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return saved, nil
+}
+
+// replaceServiceMappingsTx is ReplaceServiceMappings inside a caller's transaction.
+func replaceServiceMappingsTx(ctx context.Context, tx pgx.Tx, rows []ServiceMapping, actor Actor) ([]ServiceMapping, error) {
+	var saved []ServiceMapping
+	err := func() error {
 		saved = make([]ServiceMapping, 0, len(rows))
 		keep := make(map[string]bool, len(rows))
 		for _, m := range rows {
@@ -97,11 +110,8 @@ func (s *Store) ReplaceServiceMappings(ctx context.Context, rows []ServiceMappin
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return saved, nil
+	}()
+	return saved, err
 }
 
 func upsertServiceMappingTx(ctx context.Context, tx pgx.Tx, m ServiceMapping, actor Actor) (ServiceMapping, error) {

@@ -50,7 +50,21 @@ func (s *Store) SaveSettings(ctx context.Context, doc json.RawMessage, expectedV
 		return SettingsVersion{}, fmt.Errorf("%s: %w", what, invalidf("document is not valid JSON"))
 	}
 	var saved SettingsVersion
-	err := s.inTx(ctx, what, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, what, func(tx pgx.Tx) (err error) {
+		saved, err = saveSettingsTx(ctx, tx, doc, expectedVersion, actor)
+		return err
+	})
+	if err != nil {
+		return SettingsVersion{}, err
+	}
+	return saved, nil
+}
+
+// saveSettingsTx is SaveSettings inside a caller's transaction (a plan saves
+// settings and service mappings together).
+func saveSettingsTx(ctx context.Context, tx pgx.Tx, doc json.RawMessage, expectedVersion int64, actor Actor) (SettingsVersion, error) {
+	var saved SettingsVersion
+	err := func() error {
 		var before json.RawMessage
 		cur, err := currentSettings(ctx, tx)
 		switch {
@@ -83,11 +97,8 @@ func (s *Store) SaveSettings(ctx context.Context, doc json.RawMessage, expectedV
 			After:  saved.Document,
 		}.WithActor(actor))
 		return err
-	})
-	if err != nil {
-		return SettingsVersion{}, err
-	}
-	return saved, nil
+	}()
+	return saved, err
 }
 
 // SettingsHistory returns up to limit versions, newest first, so admins can
