@@ -243,4 +243,3 @@ func wantOK(t *testing.T, r response) {
 		t.Fatalf("status = %d: %s", r.code, r.body)
 	}
 }
-
