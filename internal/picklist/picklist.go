@@ -141,7 +141,7 @@ type Ref struct {
 
 // settingsLists are the settings that hold list ids.
 var settingsLists = map[string]Name{
-	"newServices.allocationCodeId": BillingCodes,
+	"newServices.allocationCodeId":  BillingCodes,
 	"provisioning.defaultStorageId": Storages,
 	"tickets.sourceId":              TicketSources,
 	"tickets.noteTypeId":            NoteTypes,
