@@ -94,7 +94,9 @@ func (s *Server) getAutotaskPicklist(c echo.Context) error {
 	return s.answerPicklist(c, name)
 }
 
-func (s *Server) getAcronisStorages(c echo.Context) error { return s.answerPicklist(c, picklist.Storages) }
+func (s *Server) getAcronisStorages(c echo.Context) error {
+	return s.answerPicklist(c, picklist.Storages)
+}
 
 func (s *Server) answerPicklist(c echo.Context, name picklist.Name) error {
 	refresh, err := refreshParam(c)

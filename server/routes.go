@@ -76,11 +76,11 @@ func (s *Server) routes() []route {
 			errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnsupportedMediaType}},
 
 		{method: http.MethodGet, path: "/api/v1/autotask/picklists/:name", handler: s.getAutotaskPicklist, tag: "settings",
-			summary: "An Autotask list that settings and alert mappings name by id: billing-codes (active Recurring Contract Service allocation codes), ticket-sources, ticket-statuses, ticket-priorities, queues, issue-types, sub-issue-types (parentId is the issue type), ticket-types, note-types, note-publish. Kept for minutes; refresh=true reads it again and re-checks unverified values",
+			summary:  "An Autotask list that settings and alert mappings name by id: billing-codes (active Recurring Contract Service allocation codes), ticket-sources, ticket-statuses, ticket-priorities, queues, issue-types, sub-issue-types (parentId is the issue type), ticket-types, note-types, note-publish. Kept for minutes; refresh=true reads it again and re-checks unverified values",
 			response: picklist.List{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusBadGateway, http.StatusServiceUnavailable},
 			query: []queryParam{{"refresh", "true reads the list from Autotask now instead of from the cache"}}},
 		{method: http.MethodGet, path: "/api/v1/acronis/storages", handler: s.getAcronisStorages, tag: "settings",
-			summary: "The backup storages of the partner tenant, which the default storage and storage classes name by id. Kept for minutes; refresh=true reads them again and re-checks unverified values",
+			summary:  "The backup storages of the partner tenant, which the default storage and storage classes name by id. Kept for minutes; refresh=true reads them again and re-checks unverified values",
 			response: picklist.List{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
 			query: []queryParam{{"refresh", "true reads the storages from Acronis now instead of from the cache"}}},
 
