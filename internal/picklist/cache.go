@@ -8,14 +8,14 @@ import (
 
 // Cache keeps each list for a TTL, so checking a settings save or drawing a
 // console page costs the vendor one read per list and TTL, and remembers a
-// failed read for a short while, so a vendor that is down does not hold every
-// page up. A refresh always reads.
+// failed read of a vendor for a short while, so a vendor that is down does not
+// hold every page up once per list. A refresh always reads.
 type Cache struct {
 	ttl, holdOff time.Duration
 
 	mu     sync.Mutex
 	lists  map[Name]List
-	failed map[Name]failure
+	failed map[string]failure // by vendor
 }
 
 type failure struct {
@@ -33,7 +33,7 @@ func NewCache(ttl time.Duration) *Cache {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Cache{ttl: ttl, holdOff: min(ttl/10, 30*time.Second), lists: map[Name]List{}, failed: map[Name]failure{}}
+	return &Cache{ttl: ttl, holdOff: min(ttl/10, 30*time.Second), lists: map[Name]List{}, failed: map[string]failure{}}
 }
 
 // Get returns the list called name, reading it with fetch when it is not kept
@@ -42,7 +42,7 @@ func (c *Cache) Get(ctx context.Context, name Name, refresh bool, fetch func(con
 	if !refresh {
 		c.mu.Lock()
 		l, ok := c.lists[name]
-		f, failed := c.failed[name]
+		f, failed := c.failed[vendorOf(name)]
 		c.mu.Unlock()
 		if ok && time.Since(l.FetchedAt) < c.ttl {
 			return l, true, nil
@@ -55,10 +55,10 @@ func (c *Cache) Get(ctx context.Context, name Name, refresh bool, fetch func(con
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
-		c.failed[name] = failure{err, time.Now()}
+		c.failed[vendorOf(name)] = failure{err, time.Now()}
 		return List{}, false, err
 	}
-	delete(c.failed, name)
+	delete(c.failed, vendorOf(name))
 	c.lists[name] = l
 	return l, false, nil
 }

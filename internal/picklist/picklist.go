@@ -118,10 +118,18 @@ func (l List) Unknown(id string) string {
 		}
 		valid = append(valid, v.ID+" "+v.Label)
 	}
+	noun := sources[l.Name].noun
 	if len(valid) == 0 {
-		return fmt.Sprintf("%s is not a %s: %s offers none", id, sources[l.Name].noun, vendorOf(l.Name))
+		return fmt.Sprintf("%s is not %s %s: %s offers none", id, article(noun), noun, vendorOf(l.Name))
 	}
-	return fmt.Sprintf("%s is not a %s in %s (valid: %s)", id, sources[l.Name].noun, vendorOf(l.Name), strings.Join(valid, ", "))
+	return fmt.Sprintf("%s is not %s %s in %s (valid: %s)", id, article(noun), noun, vendorOf(l.Name), strings.Join(valid, ", "))
+}
+
+func article(noun string) string {
+	if strings.ContainsAny(noun[:1], "aeiou") {
+		return "an"
+	}
+	return "a"
 }
 
 func vendorOf(n Name) string {
