@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/picklist"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -20,7 +20,9 @@ import (
 // store; *store.Store satisfies it.
 type AlertStore interface {
 	ListAlertMappings(ctx context.Context) ([]store.AlertMapping, error)
-	ReplaceAlertMappings(ctx context.Context, maps []store.AlertMapping, actor store.Actor) ([]store.AlertMapping, error)
+	// ReplaceCheckedAlertMappings saves mappings and the ids in them that
+	// could not be checked against Autotask, in one transaction.
+	ReplaceCheckedAlertMappings(ctx context.Context, maps []store.AlertMapping, actor store.Actor, unverified []store.UnverifiedValue) ([]store.AlertMapping, error)
 	QueryAlertTickets(ctx context.Context, q store.AlertTicketQuery) ([]store.AlertTicket, error)
 }
 
@@ -45,11 +47,16 @@ type AlertType struct {
 // AlertTypes is the answer of GET /api/v1/alert-types.
 type AlertTypes struct {
 	Types []AlertType `json:"types"`
+	// Unverified are mapping ids Autotask has not confirmed (see AlertMappings).
+	Unverified []UnverifiedValue `json:"unverified"`
 }
 
 // AlertMappings is every alert mapping.
 type AlertMappings struct {
 	Mappings []store.AlertMapping `json:"mappings"`
+	// Unverified are ticket ids saved while Autotask could not be reached (or
+	// that Autotask later stopped offering); each read checks them again.
+	Unverified []UnverifiedValue `json:"unverified"`
 }
 
 // AlertMappingInput is one mapping of PUT /api/v1/alert-mappings; the ticket
@@ -120,6 +127,9 @@ func (s *Server) getAlertTypes(c echo.Context) error {
 		out.Types = append(out.Types, *t)
 	}
 	sort.Slice(out.Types, func(i, j int) bool { return out.Types[i].ID < out.Types[j].ID })
+	if out.Unverified, err = s.unverifiedValues(ctx, store.ScopeAlertMappings); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -135,11 +145,16 @@ func (s *Server) getAlertMappings(c echo.Context) error {
 	if maps == nil {
 		maps = []store.AlertMapping{}
 	}
-	return c.JSON(http.StatusOK, AlertMappings{Mappings: maps})
+	unverified, err := s.unverifiedValues(c.Request().Context(), store.ScopeAlertMappings)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, AlertMappings{Mappings: maps, Unverified: unverified})
 }
 
 // putAlertMappings validates every mapping against Autotask's ticket
-// picklists and saves them only when all are valid.
+// picklists and saves them only when all are valid. Ids whose picklist
+// cannot be read are saved as unverified and checked again on later reads.
 func (s *Server) putAlertMappings(c echo.Context) error {
 	var in AlertMappingsUpdate
 	if err := decodeStrict(c, &in); err != nil {
@@ -153,15 +168,16 @@ func (s *Server) putAlertMappings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	at, err := s.autotaskClient(ctx)
-	if err != nil {
-		return err
+	bad := validateAlertMappings(in.Mappings)
+	var unverified []store.UnverifiedValue
+	if len(in.Mappings) <= maxAlertMappings {
+		for i, m := range in.Mappings {
+			more, unchecked := s.checkAlertMapping(ctx, i, m)
+			bad, unverified = append(bad, more...), append(unverified, unchecked...)
+		}
 	}
-	fields, err := at.Fields(ctx, "Tickets")
-	if err != nil {
-		return err
-	}
-	if bad := validateAlertMappings(in.Mappings, fields); len(bad) > 0 {
+	if len(bad) > 0 {
+		sort.SliceStable(bad, func(i, j int) bool { return bad[i].Field < bad[j].Field })
 		return invalid("the alert mappings are invalid; nothing was saved", bad...)
 	}
 	rows := make([]store.AlertMapping, len(in.Mappings))
@@ -169,7 +185,7 @@ func (s *Server) putAlertMappings(c echo.Context) error {
 		rows[i] = store.AlertMapping{AlertType: strings.TrimSpace(m.AlertType), CreateTicket: m.CreateTicket, Priority: m.Priority,
 			Status: m.Status, QueueID: m.QueueID, IssueType: m.IssueType, SubIssueType: m.SubIssueType, TicketType: m.TicketType}
 	}
-	if _, err := st.ReplaceAlertMappings(ctx, rows, actorFrom(c, "alert mappings changed through the API")); err != nil {
+	if _, err := st.ReplaceCheckedAlertMappings(ctx, rows, actorFrom(c, "alert mappings changed through the API"), unverified); err != nil {
 		return err
 	}
 	return s.getAlertMappings(c)
@@ -183,8 +199,9 @@ const (
 	maxAlertMappings = 1000
 )
 
-// validateAlertMappings names every bad field of every mapping.
-func validateAlertMappings(in []AlertMappingInput, fields []autotask.FieldInfo) []settings.FieldError {
+// validateAlertMappings names every bad alert type and every rule between
+// ticket fields that needs no picklist.
+func validateAlertMappings(in []AlertMappingInput) []settings.FieldError {
 	if len(in) > maxAlertMappings {
 		return []settings.FieldError{{Field: "mappings", Message: fmt.Sprintf("must list at most %d mappings", maxAlertMappings)}}
 	}
@@ -205,57 +222,50 @@ func validateAlertMappings(in []AlertMappingInput, fields []autotask.FieldInfo) 
 		default:
 			seen[m.AlertType] = i + 1
 		}
-		for _, p := range []struct {
-			json, field string
-			v           *int64
-		}{
-			{"priority", "priority", m.Priority}, {"status", "status", m.Status}, {"queueId", "queueID", m.QueueID},
-			{"issueType", "issueType", m.IssueType}, {"subIssueType", "subIssueType", m.SubIssueType}, {"ticketType", "ticketType", m.TicketType},
-		} {
-			if p.v == nil {
-				continue
-			}
-			opt, msg := picklistOption(fields, p.field, *p.v)
-			if msg != "" {
-				bad = append(bad, settings.FieldError{Field: at(p.json), Message: msg})
-				continue
-			}
-			if p.field == "subIssueType" {
-				switch {
-				case m.IssueType == nil:
-					bad = append(bad, settings.FieldError{Field: at(p.json), Message: "needs an issueType"})
-				case opt.ParentValue != "" && opt.ParentValue != strconv.FormatInt(*m.IssueType, 10):
-					bad = append(bad, settings.FieldError{Field: at(p.json), Message: fmt.Sprintf("%d (%s) belongs to issue type %s, not %d",
-						*p.v, opt.Label, opt.ParentValue, *m.IssueType)})
-				}
-			}
-			if p.field == "status" && *p.v == 5 {
-				bad = append(bad, settings.FieldError{Field: at(p.json), Message: "a new ticket cannot be Complete"})
-			}
+		if m.SubIssueType != nil && m.IssueType == nil {
+			bad = append(bad, settings.FieldError{Field: at("subIssueType"), Message: "needs an issueType"})
+		}
+		if m.Status != nil && *m.Status == ticketStatusComplete {
+			bad = append(bad, settings.FieldError{Field: at("status"), Message: "a new ticket cannot be Complete"})
 		}
 	}
 	return bad
 }
 
-// picklistOption finds code among the active options of an Autotask ticket
-// picklist; the message says what is wrong, listing the valid options.
-func picklistOption(fields []autotask.FieldInfo, field string, code int64) (autotask.PicklistValue, string) {
-	values, ok := autotask.Picklist(fields, field)
-	if !ok {
-		return autotask.PicklistValue{}, "Autotask has no " + field + " picklist on tickets"
-	}
-	var valid []string
-	for _, v := range values {
-		n, err := v.Int()
-		if err != nil || !v.IsActive {
-			continue
+// ticketStatusComplete is Autotask's Complete status, the one code the
+// reference confirms is the same in every database.
+const ticketStatusComplete = 5
+
+// alertMappingRefs are the picklist ids of one mapping, by JSON field name.
+func alertMappingRefs(m AlertMappingInput) []picklist.Ref {
+	var out []picklist.Ref
+	for _, p := range []struct {
+		field string
+		v     *int64
+	}{
+		{"priority", m.Priority}, {"status", m.Status}, {"queueId", m.QueueID},
+		{"issueType", m.IssueType}, {"subIssueType", m.SubIssueType}, {"ticketType", m.TicketType},
+	} {
+		if p.v != nil {
+			out = append(out, picklist.Ref{Field: p.field, List: picklist.AlertMappingLists[p.field], ID: strconv.FormatInt(*p.v, 10)})
 		}
-		if int64(n) == code {
-			return v, ""
-		}
-		valid = append(valid, fmt.Sprintf("%d %s", n, v.Label))
 	}
-	return autotask.PicklistValue{}, fmt.Sprintf("%d is not an active %s in Autotask (valid: %s)", code, field, strings.Join(valid, ", "))
+	return out
+}
+
+// checkAlertMapping checks mapping i's ids against Autotask's picklists and
+// its sub-issue type against its issue type.
+func (s *Server) checkAlertMapping(ctx context.Context, i int, m AlertMappingInput) ([]settings.FieldError, []store.UnverifiedValue) {
+	at := func(f string) string { return fmt.Sprintf("mappings[%d].%s", i, f) }
+	bad, unverified, found := s.checkRefs(ctx, strings.TrimSpace(m.AlertType), alertMappingRefs(m))
+	for j := range bad {
+		bad[j].Field = at(bad[j].Field)
+	}
+	if sub, ok := found["subIssueType"]; ok && m.IssueType != nil && sub.ParentID != "" && sub.ParentID != strconv.FormatInt(*m.IssueType, 10) {
+		bad = append(bad, settings.FieldError{Field: at("subIssueType"), Message: fmt.Sprintf("%s (%s) belongs to issue type %s, not %d",
+			sub.ID, sub.Label, sub.ParentID, *m.IssueType)})
+	}
+	return bad, unverified
 }
 
 // postAlertSync runs the alert sync now.

@@ -258,7 +258,7 @@ func (h *harness) dump(t testing.TB) string {
 }
 
 // dumpedTables are the tables a write route can change, and the audit log.
-var dumpedTables = []string{"settings_versions", "credentials", "service_mappings", "customer_mappings", "alert_mappings", "audit_log"}
+var dumpedTables = []string{"settings_versions", "credentials", "service_mappings", "customer_mappings", "alert_mappings", "unverified_values", "audit_log"}
 
 // incompressible is n characters PostgreSQL cannot compress below an index
 // row's limit (a run of one letter compresses to almost nothing).

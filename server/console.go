@@ -178,6 +178,8 @@ var consoleFuncs = template.FuncMap{
 		}
 		return m
 	},
+	// offers reports whether a select's options include v.
+	"offers": hasOption,
 	"has": func(list []string, s string) bool {
 		for _, x := range list {
 			if x == s {

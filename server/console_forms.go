@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/picklist"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 )
 
@@ -43,7 +44,7 @@ var settingFields = []settingField{
 	{"General", "twoWaySync", "Two-way synchronization", kindBool, "create Autotask services for offering items that have none", nil},
 	{"General", "ticketCreationEnabled", "Ticket creation from alerts", kindBool, "", nil},
 	{"General", "syncIntervalSeconds", "Sync interval (seconds)", kindInt, "5 to 900", nil},
-	{"New services", "newServices.allocationCodeId", "Allocation code (billing code id)", kindID, "required with two-way sync", nil},
+	{"New services", "newServices.allocationCodeId", "Allocation code (Recurring Contract Service billing code)", kindID, "required with two-way sync", nil},
 	{"New services", "newServices.periodType", "Period type", kindSelect, "", []option{
 		{string(settings.PeriodMonthly), "Monthly"}, {string(settings.PeriodQuarterly), "Quarterly"},
 		{string(settings.PeriodSemiAnnual), "Semi-Annual"}, {string(settings.PeriodYearly), "Yearly"}}},
@@ -54,7 +55,7 @@ var settingFields = []settingField{
 	{"Provisioning", "provisioning.twoFactorAuthentication", "Two-factor authentication for new tenants", kindBool, "", nil},
 	{"Provisioning", "provisioning.tenantMode", "New tenants start in", kindSelect, "", []option{
 		{string(settings.ModeProduction), "Production"}, {string(settings.ModeTrial), "Trial"}}},
-	{"Provisioning", "provisioning.defaultStorageId", "Default storage (Acronis storage id)", kindText, "used when a contract has no storage service", nil},
+	{"Provisioning", "provisioning.defaultStorageId", "Default storage (Acronis storage)", kindText, "used when a contract has no storage service", nil},
 	{"Deprovisioning", "deprovisioning.zeroQuotas", "Set quotas to 0 when services end", kindBool, "", nil},
 	{"Deprovisioning", "deprovisioning.disable.enabled", "Disable the tenant", kindBool, "", nil},
 	{"Deprovisioning", "deprovisioning.disable.afterDays", "… after days", kindInt, "", nil},
@@ -63,10 +64,10 @@ var settingFields = []settingField{
 	{"Tickets", "tickets.reopening.enabled", "Re-open only recently closed tickets", kindBool, "otherwise a recurring alert re-opens its ticket every time", nil},
 	{"Tickets", "tickets.reopening.withinDays", "… closed within days", kindInt, "", nil},
 	{"Tickets", "tickets.autoClose.enabled", "Close tickets when their alert clears", kindBool, "", nil},
-	{"Tickets", "tickets.autoClose.statusId", "… with status (Autotask ticket status id)", kindID, "", nil},
-	{"Tickets", "tickets.sourceId", "Ticket source (Autotask id)", kindID, "", nil},
-	{"Tickets", "tickets.noteTypeId", "Note type (Autotask id)", kindID, "", nil},
-	{"Tickets", "tickets.notePublishId", "Note publish (Autotask id)", kindID, "", nil},
+	{"Tickets", "tickets.autoClose.statusId", "… with status (Autotask ticket status)", kindID, "", nil},
+	{"Tickets", "tickets.sourceId", "Ticket source (Autotask)", kindID, "", nil},
+	{"Tickets", "tickets.noteTypeId", "Note type (Autotask)", kindID, "", nil},
+	{"Tickets", "tickets.notePublishId", "Note publish (Autotask)", kindID, "", nil},
 	{"Tickets", "tickets.dismissAlertOnComplete", "Dismiss the Acronis alert when its ticket is completed", kindBool, "", nil},
 	{"Usage reporting", "usageReporting.period", "Reporting period", kindSelect, "", []option{
 		{string(settings.PeriodCurrentMonth), "Current month"}, {string(settings.PeriodPreviousMonth), "Previous month"},
@@ -87,6 +88,8 @@ type fieldValue struct {
 	Checked bool
 	Values  []string
 	Error   string
+	// Unverified says why a saved id is not confirmed by its vendor.
+	Unverified string
 }
 
 // settingsSection groups fields under a heading.
@@ -183,28 +186,52 @@ func hasOption(opts []option, v string) bool {
 	return false
 }
 
-// settingChoices reads the values the API can list for settings fields:
-// the default storage from the partner's storage offering items. A vendor
-// that cannot be reached leaves the field a text input.
-func (con *webConsole) settingChoices(c echo.Context) map[string][]option {
-	out := map[string][]option{}
-	var items OfferingItems
-	if err := con.get(c, "/api/v1/offering-items", nil, &items); err != nil {
-		return out
+// settingChoiceLists are the settings the console offers as choices from a
+// vendor's list, and the list of each.
+var settingChoiceLists = []struct {
+	path string
+	list picklist.Name
+}{
+	{"newServices.allocationCodeId", picklist.BillingCodes},
+	{"provisioning.defaultStorageId", picklist.Storages},
+	{"tickets.autoClose.statusId", picklist.TicketStatuses},
+	{"tickets.sourceId", picklist.TicketSources},
+	{"tickets.noteTypeId", picklist.NoteTypes},
+	{"tickets.notePublishId", picklist.NotePublish},
+}
+
+// picklistPath is the API path of a list.
+func picklistPath(name picklist.Name) string {
+	if name == picklist.Storages {
+		return "/api/v1/acronis/storages"
 	}
-	storages := []option{{"", "— none —"}}
-	for _, it := range items.Storage {
-		if it.InfraID == "" || hasOption(storages, it.InfraID) {
+	return "/api/v1/autotask/picklists/" + string(name)
+}
+
+// picklistOptions reads a list through the API as choices labelled
+// "label (id)"; ok is false when the vendor cannot be reached, and the field
+// then stays a text input.
+func (con *webConsole) picklistOptions(c echo.Context, name picklist.Name) (opts []option, l picklist.List, ok bool) {
+	if err := con.get(c, picklistPath(name), nil, &l); err != nil {
+		return nil, l, false
+	}
+	for _, v := range l.Values {
+		opts = append(opts, option{v.ID, v.Label + " (" + v.ID + ")"})
+	}
+	return opts, l, true
+}
+
+// settingChoices reads the choices of the settings under prefix from the
+// vendors' lists; a list that cannot be read leaves its field a text input.
+func (con *webConsole) settingChoices(c echo.Context, prefix string) map[string][]option {
+	out := map[string][]option{}
+	for _, f := range settingChoiceLists {
+		if !strings.HasPrefix(f.path, prefix) {
 			continue
 		}
-		label := it.StorageName
-		if label == "" {
-			label = it.InfraID
+		if opts, _, ok := con.picklistOptions(c, f.list); ok {
+			out[f.path] = append([]option{{"", "— none —"}}, opts...)
 		}
-		storages = append(storages, option{it.InfraID, label})
-	}
-	if len(storages) > 1 {
-		out["provisioning.defaultStorageId"] = storages
 	}
 	return out
 }
@@ -269,11 +296,20 @@ func (con *webConsole) settingsPage(c echo.Context) error {
 		return err
 	}
 	return con.render(c, http.StatusOK, "settings", "Integration settings", "settings",
-		settingsViewOf(meta, doc, "", nil, "/settings", con.settingChoices(c)))
+		settingsViewOf(meta, doc, "", nil, "/settings", con.settingChoices(c, "")))
 }
 
 func settingsViewOf(meta SettingsDocument, doc map[string]any, prefix string, errs map[string]string, action string, choices map[string][]option) settingsView {
 	v := settingsView{Version: meta.Version, UpdatedBy: meta.UpdatedBy, Sections: formSettings(doc, prefix, errs, choices), Action: action}
+	unverified := map[string]string{}
+	for _, u := range meta.Unverified {
+		unverified[u.Field] = u.State + ": " + u.Message
+	}
+	for i := range v.Sections {
+		for j := range v.Sections[i].Fields {
+			v.Sections[i].Fields[j].Unverified = unverified[v.Sections[i].Fields[j].Path]
+		}
+	}
 	if meta.UpdatedAt != nil {
 		v.UpdatedAt = meta.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
@@ -315,11 +351,8 @@ func (con *webConsole) saveSettingsForm(c echo.Context, prefix, page, action, ti
 		return err
 	}
 	applyForm(doc, prefix, form)
-	choices := map[string][]option{}
-	if prefix == "" {
-		choices = con.settingChoices(c)
-	}
-	v := settingsViewOf(SettingsDocument{Version: version}, doc, prefix, fieldErrors(p), action, choices)
+	choices := con.settingChoices(c, prefix)
+	v := settingsViewOf(SettingsDocument{Version: version, Unverified: current.Unverified}, doc, prefix, fieldErrors(p), action, choices)
 	if p.Status == http.StatusConflict || p.Status == http.StatusPreconditionFailed {
 		v = settingsViewOf(current, doc, prefix, nil, action, choices)
 		v.Conflict = fmt.Sprintf("Nothing was saved: %s saved version %d of the settings at %s, after you opened this page at version %d. "+

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
+	"github.com/acronis-autotask/acronis-autotask/internal/sandbox"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
@@ -260,14 +261,48 @@ func TestConsole_EveryPageRendersForBothRoles(t *testing.T) {
 	}
 }
 
-func TestConsole_DefaultStorageIsChosenFromTheAcronisStorages(t *testing.T) {
+func TestConsole_IdsAreChosenFromTheVendorsLists(t *testing.T) {
 	h := newAPIHarness(t, nil)
+	h.srv.deps.Alerts = h.store
 	b := h.browser()
 	b.signIn(adminToken)
 	p := b.do("GET", "/settings", nil)
-	want := regexp.MustCompile(`<select name="provisioning.defaultStorageId"[^>]*>[\s\S]*?<option value="` + regexp.QuoteMeta(acsandbox.DefaultStorageID) + `"`)
-	if p.code != 200 || !want.MatchString(p.body) {
-		t.Fatalf("settings page = %d, want a default-storage select offering %s:\n%s", p.code, acsandbox.DefaultStorageID, p.body)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`<select name="provisioning.defaultStorageId"[^>]*>[\s\S]*?<option value="` + regexp.QuoteMeta(acsandbox.DefaultStorageID) + `"`),
+		regexp.MustCompile(`<select name="newServices.allocationCodeId"[^>]*>[\s\S]*?<option value="29682802">Acronis Cloud Services \(29682802\)</option>`),
+		regexp.MustCompile(`<select name="tickets.sourceId"[^>]*>[\s\S]*?<option value="8">Monitoring Alert \(8\)</option>`),
+	} {
+		if p.code != 200 || !want.MatchString(p.body) {
+			t.Fatalf("settings page = %d, want a select matching %s:\n%s", p.code, want, p.body)
+		}
+	}
+	// The alert-mapping grid offers Autotask's picklists, sub-issue types under their issue type.
+	p = b.do("GET", "/tickets", nil)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`<select id="priority-0" name="priority.0">[\s\S]*?<option value="4">Critical \(4\)</option>`),
+		regexp.MustCompile(`<select id="subIssueType-0" name="subIssueType.0">[\s\S]*?<option value="101">Backup › Backup failed \(101\)</option>`),
+		regexp.MustCompile(`<select name="tickets.autoClose.statusId"[^>]*>[\s\S]*?<option value="5">Complete \(5\)</option>`),
+	} {
+		if p.code != 200 || !want.MatchString(p.body) {
+			t.Fatalf("tickets page = %d, want a select matching %s:\n%s", p.code, want, p.body)
+		}
+	}
+}
+
+func TestConsole_AutotaskDownShowsTextInputsAndUnverifiedIds(t *testing.T) {
+	h := newAPIHarness(t, nil)
+	h.srv.deps.Alerts = h.store
+	h.srv.deps.PicklistTimeout = 300 * time.Millisecond
+	b := h.browser()
+	b.signIn(adminToken)
+	h.at.Faults().Add(sandbox.Rule{PathPrefix: "/atservicesrest/v1.0/", ErrorRate: 1, Status: http.StatusInternalServerError})
+	if r := h.do("PATCH", "/api/v1/settings", adminToken, `{"tickets":{"sourceId":8}}`, "Content-Type", mergePatchType, "If-Match", `"0"`); r.code != http.StatusOK {
+		t.Fatalf("PATCH while Autotask is down = %d: %s", r.code, r.body)
+	}
+	p := b.do("GET", "/tickets", nil)
+	if !regexp.MustCompile(`<input name="tickets.sourceId" id="f-tickets.sourceId" value="8"[\s\S]{0,400}data-testid="unverified">unverified: `).MatchString(p.body) ||
+		!strings.Contains(p.body, `<input id="priority-0" name="priority.0"`) {
+		t.Fatalf("tickets page with Autotask down = %d, want text inputs and the source marked unverified:\n%s", p.code, p.body)
 	}
 }
 

@@ -3,16 +3,27 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/acronis-autotask/acronis-autotask/internal/picklist"
 )
 
+// alertColumn is one ticket field of the alert-mapping grid; Options are
+// its Autotask picklist's choices (none when Autotask cannot be reached: the
+// cells are then text inputs).
+type alertColumn struct {
+	Key, Label string
+	Options    []option
+}
+
 // alertColumns are the ticket fields of an alert mapping, in grid order.
-var alertColumns = []struct{ Key, Label string }{
-	{"priority", "Priority"}, {"status", "Status"}, {"queueId", "Queue"},
-	{"issueType", "Issue type"}, {"subIssueType", "Sub-issue type"}, {"ticketType", "Ticket type"},
+var alertColumns = []alertColumn{
+	{Key: "priority", Label: "Priority"}, {Key: "status", Label: "Status"}, {Key: "queueId", Label: "Queue"},
+	{Key: "issueType", Label: "Issue type"}, {Key: "subIssueType", Label: "Sub-issue type"}, {Key: "ticketType", Label: "Ticket type"},
 }
 
 // alertRow is one alert type of the mapping grid; Values are by column key.
@@ -22,13 +33,42 @@ type alertRow struct {
 	Create bool
 	Values map[string]string
 	Errors map[string]string
+	// Unverified says, by column key, why a saved id is not confirmed by Autotask.
+	Unverified map[string]string
 }
 
 type ticketsView struct {
 	Rows     []alertRow
-	Columns  []struct{ Key, Label string }
+	Columns  []alertColumn
 	Settings settingsView
 	Recent   []AlertTicketLink
+}
+
+// alertColumnsWithChoices fills each column's choices from its Autotask
+// picklist; sub-issue types are labelled with their issue type.
+func (con *webConsole) alertColumnsWithChoices(c echo.Context) []alertColumn {
+	cols := slices.Clone(alertColumns)
+	issueTypes := map[string]string{}
+	for i := range cols {
+		opts, l, ok := con.picklistOptions(c, picklist.AlertMappingLists[cols[i].Key])
+		if !ok {
+			continue
+		}
+		if cols[i].Key == "issueType" {
+			for _, v := range l.Values {
+				issueTypes[v.ID] = v.Label
+			}
+		}
+		if cols[i].Key == "subIssueType" {
+			for j, v := range l.Values {
+				if parent := issueTypes[v.ParentID]; parent != "" {
+					opts[j].Label = parent + " › " + opts[j].Label
+				}
+			}
+		}
+		cols[i].Options = opts
+	}
+	return cols
 }
 
 func idString(p *int64) string {
@@ -41,13 +81,20 @@ func idString(p *int64) string {
 // ticketsView reads the alert types with their mappings, the ticket settings
 // and the latest tickets.
 func (con *webConsole) ticketsView(c echo.Context) (ticketsView, error) {
-	v := ticketsView{Columns: alertColumns}
+	v := ticketsView{Columns: con.alertColumnsWithChoices(c)}
 	var types AlertTypes
 	if err := con.get(c, "/api/v1/alert-types", nil, &types); err != nil {
 		return v, err
 	}
+	unverified := map[string]map[string]string{}
+	for _, u := range types.Unverified {
+		if unverified[u.AlertType] == nil {
+			unverified[u.AlertType] = map[string]string{}
+		}
+		unverified[u.AlertType][u.Field] = u.State + ": " + u.Message
+	}
 	for i, t := range types.Types {
-		r := alertRow{Index: i, Type: t, Values: map[string]string{}}
+		r := alertRow{Index: i, Type: t, Values: map[string]string{}, Unverified: unverified[t.ID]}
 		if m := t.Mapping; m != nil {
 			r.Create = m.CreateTicket
 			r.Values = map[string]string{"priority": idString(m.Priority), "status": idString(m.Status), "queueId": idString(m.QueueID),
@@ -59,7 +106,7 @@ func (con *webConsole) ticketsView(c echo.Context) (ticketsView, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Settings = settingsViewOf(meta, doc, ticketSettingPrefix, nil, "/tickets/settings", nil)
+	v.Settings = settingsViewOf(meta, doc, ticketSettingPrefix, nil, "/tickets/settings", con.settingChoices(c, ticketSettingPrefix))
 	var recent AlertTicketList
 	if err := con.get(c, "/api/v1/tickets", map[string][]string{"limit": {"10"}}, &recent); err == nil {
 		v.Recent = recent.Tickets

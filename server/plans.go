@@ -190,6 +190,16 @@ func (s *Server) plannedSettings(ctx context.Context, patch json.RawMessage) (js
 	} else if err != nil {
 		return nil, nil, err
 	}
+	refs, err := s.settingsRefsToCheck(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	if bad, _, _ := s.checkRefs(ctx, "", refs); len(bad) > 0 {
+		for i := range bad {
+			bad[i].Field = "settings." + bad[i].Field
+		}
+		return nil, bad, nil
+	}
 	clean, err := json.Marshal(st)
 	return clean, nil, err
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/bulkmap"
+	"github.com/acronis-autotask/acronis-autotask/internal/picklist"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/planner"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
@@ -66,15 +67,24 @@ func (s *Server) routes() []route {
 			summary: "Temporal codec server: decrypt payloads for the Temporal UI (token required unless CODEC_AUTH=none)", request: codecPayloads{}, response: codecPayloads{}, status: http.StatusOK, preflight: true},
 
 		{method: http.MethodGet, path: "/api/v1/settings", handler: s.getSettings, tag: "settings",
-			summary: "Read the integration settings and their version (ETag)", response: SettingsDocument{}, status: http.StatusOK},
+			summary: "Read the integration settings and their version (ETag), with the ids saved while their vendor could not be reached (unverified, checked again on this read)", response: SettingsDocument{}, status: http.StatusOK},
 		{method: http.MethodPut, path: "/api/v1/settings", handler: s.putSettings, tag: "settings",
-			summary: "Replace the integration settings; send the version read (If-Match or body). Invalid input changes nothing",
+			summary: "Replace the integration settings; send the version read (If-Match or body). Ids are checked against the Autotask picklists and Acronis storages: an unknown one is a 400 listing the valid values; one whose vendor cannot be reached is saved as unverified. Invalid input changes nothing",
 			request: SettingsUpdate{Settings: []byte("{}")}, response: SettingsDocument{}, status: http.StatusOK,
 			errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired}},
 		{method: http.MethodPatch, path: "/api/v1/settings", handler: s.patchSettings, tag: "settings",
-			summary: "Change some settings with a JSON Merge Patch (RFC 7396, Content-Type application/merge-patch+json): fields left out keep their value, null resets one to its default; If-Match required. Invalid input changes nothing",
+			summary: "Change some settings with a JSON Merge Patch (RFC 7396, Content-Type application/merge-patch+json): fields left out keep their value, null resets one to its default; If-Match required. Changed ids are checked as with PUT. Invalid input changes nothing",
 			request: settings.Settings{}, requestType: mergePatchType, response: SettingsDocument{}, status: http.StatusOK,
 			errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnsupportedMediaType}},
+
+		{method: http.MethodGet, path: "/api/v1/autotask/picklists/:name", handler: s.getAutotaskPicklist, tag: "settings",
+			summary:  "An Autotask list that settings and alert mappings name by id: billing-codes (active Recurring Contract Service allocation codes), ticket-sources, ticket-statuses, ticket-priorities, queues, issue-types, sub-issue-types (parentId is the issue type), ticket-types, note-types, note-publish. Kept for minutes; refresh=true reads it again and re-checks unverified values",
+			response: picklist.List{}, status: http.StatusOK, errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusBadGateway, http.StatusServiceUnavailable},
+			query: []queryParam{{"refresh", "true reads the list from Autotask now instead of from the cache"}}},
+		{method: http.MethodGet, path: "/api/v1/acronis/storages", handler: s.getAcronisStorages, tag: "settings",
+			summary:  "The backup storages of the partner tenant, which the default storage and storage classes name by id. Kept for minutes; refresh=true reads them again and re-checks unverified values",
+			response: picklist.List{}, status: http.StatusOK, errors: withBadRequest(vendorErrors),
+			query: []queryParam{{"refresh", "true reads the storages from Acronis now instead of from the cache"}}},
 
 		{method: http.MethodGet, path: "/api/v1/connections/autotask", handler: s.getAutotaskConnection, tag: "connections",
 			summary: "Read the Autotask API user (secret masked)", response: AutotaskConnection{}, status: http.StatusOK, errors: []int{http.StatusNotFound}},
@@ -190,7 +200,7 @@ func (s *Server) routes() []route {
 			summary:  "Every alert type → ticket mapping (create a ticket or not, priority, status, queue, issue types, ticket type)",
 			response: AlertMappings{}, status: http.StatusOK, errors: []int{http.StatusServiceUnavailable}},
 		{method: http.MethodPut, path: "/api/v1/alert-mappings", handler: s.putAlertMappings, tag: "alerts",
-			summary: "Replace the listed alert types' mappings; values are checked against Autotask's ticket picklists. Invalid input changes nothing",
+			summary: "Replace the listed alert types' mappings; values are checked against Autotask's ticket picklists (an unknown id is a 400 listing the valid ones; when Autotask cannot be reached the id is saved as unverified). Invalid input changes nothing",
 			request: AlertMappingsUpdate{}, response: AlertMappings{}, status: http.StatusOK, errors: withBadRequest(vendorErrors)},
 		{method: http.MethodGet, path: "/api/v1/tickets", handler: s.listAlertTickets, tag: "alerts",
 			summary:  "Alert ↔ Autotask ticket links with their states, newest first",

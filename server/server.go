@@ -24,6 +24,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/bounds"
 	"github.com/acronis-autotask/acronis-autotask/internal/codec"
 	"github.com/acronis-autotask/acronis-autotask/internal/config"
+	"github.com/acronis-autotask/acronis-autotask/internal/picklist"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 )
 
@@ -85,6 +86,12 @@ type Deps struct {
 	TemporalUIURL string
 	// TemporalNamespace is the namespace of those links.
 	TemporalNamespace string
+
+	// PicklistTTL is how long Autotask picklists and Acronis storages are
+	// kept (default picklist.DefaultTTL); ?refresh=true reads them again.
+	PicklistTTL time.Duration
+	// PicklistTimeout bounds reading one list while a save waits (default 5 s).
+	PicklistTimeout time.Duration
 }
 
 // Timeouts bound the HTTP server's connections, so clients that trickle
@@ -123,6 +130,8 @@ type Server struct {
 	auth    authenticator
 	// console answers the web console's paths (consolePrefixes); the rest go to echo.
 	console *webConsole
+	// picklists keeps the vendors' lists that settings and mappings are checked against.
+	picklists *picklist.Cache
 }
 
 // New builds the router from the route table.
@@ -133,7 +142,7 @@ func New(deps Deps) (*Server, error) {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{deps: deps, echo: echo.New(), auth: authenticator{tokens: deps.Tokens}}
+	s := &Server{deps: deps, echo: echo.New(), auth: authenticator{tokens: deps.Tokens}, picklists: picklist.NewCache(deps.PicklistTTL)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(deps.Logger)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/picklist"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -18,7 +19,10 @@ import (
 // SettingsStore is what the settings endpoints need from the store.
 type SettingsStore interface {
 	CurrentSettings(ctx context.Context) (store.SettingsVersion, error)
-	SaveSettings(ctx context.Context, doc json.RawMessage, expectedVersion int64, actor store.Actor) (store.SettingsVersion, error)
+	// SaveCheckedSettings saves a document and the ids in it that could not
+	// be checked against their vendor's list, in one transaction.
+	SaveCheckedSettings(ctx context.Context, doc json.RawMessage, expectedVersion int64, actor store.Actor, unverified []store.UnverifiedValue) (store.SettingsVersion, error)
+	UnverifiedStore
 }
 
 // SettingsDocument is the settings resource: the document plus its version,
@@ -28,6 +32,9 @@ type SettingsDocument struct {
 	UpdatedAt *time.Time        `json:"updatedAt,omitempty"`
 	UpdatedBy string            `json:"updatedBy,omitempty"`
 	Settings  settings.Settings `json:"settings"`
+	// Unverified are ids saved while their vendor could not be reached (or
+	// that the vendor later stopped offering); each read checks them again.
+	Unverified []UnverifiedValue `json:"unverified"`
 }
 
 // SettingsUpdate is the body of PUT /api/v1/settings. Fields omitted from
@@ -40,6 +47,9 @@ type SettingsUpdate struct {
 func (s *Server) getSettings(c echo.Context) error {
 	doc, err := s.currentSettings(c.Request().Context())
 	if err != nil {
+		return err
+	}
+	if doc.Unverified, err = s.unverifiedValues(c.Request().Context(), store.ScopeSettings); err != nil {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(doc.Version))
@@ -91,11 +101,20 @@ func (s *Server) saveSettingsDocument(c echo.Context, raw json.RawMessage, expec
 	if err := st.Validate(); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	refs, err := s.settingsRefsToCheck(ctx, st)
+	if err != nil {
+		return err
+	}
+	bad, unverified, _ := s.checkRefs(ctx, "", refs)
+	if len(bad) > 0 {
+		return invalid("the settings name ids the vendors do not offer; nothing was saved", bad...)
+	}
 	doc, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	saved, err := s.deps.Settings.SaveSettings(c.Request().Context(), doc, expected, actorFrom(c, reason))
+	saved, err := s.deps.Settings.SaveCheckedSettings(ctx, doc, expected, actorFrom(c, reason), unverified)
 	if errors.Is(err, store.ErrConflict) {
 		p := newProblem(http.StatusPreconditionFailed, "stale-version",
 			"the settings changed since version "+strconv.FormatInt(expected, 10)+"; GET them again and re-apply your change")
@@ -109,8 +128,40 @@ func (s *Server) saveSettingsDocument(c echo.Context, raw json.RawMessage, expec
 	}
 	at := saved.UpdatedAt
 	out := SettingsDocument{Version: saved.Version, UpdatedAt: &at, UpdatedBy: saved.UpdatedBy, Settings: st}
+	if out.Unverified, err = s.listUnverified(ctx, store.ScopeSettings); err != nil {
+		return err
+	}
 	c.Response().Header().Set("ETag", etag(out.Version))
 	return c.JSON(http.StatusOK, out)
+}
+
+// settingsRefsToCheck lists the ids of st to check against the vendors:
+// those that differ from the saved settings and those still unverified. An
+// id already verified is not checked again on every save of another field.
+func (s *Server) settingsRefsToCheck(ctx context.Context, st settings.Settings) ([]picklist.Ref, error) {
+	cur, err := s.currentSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	saved := map[string]string{}
+	for _, r := range picklist.SettingsRefs(cur.Settings) {
+		saved[r.Field] = r.ID
+	}
+	pending, err := s.deps.Settings.ListUnverified(ctx, store.ScopeSettings)
+	if err != nil {
+		return nil, err
+	}
+	unverified := map[string]bool{}
+	for _, v := range pending {
+		unverified[v.Field] = true
+	}
+	var out []picklist.Ref
+	for _, r := range picklist.SettingsRefs(st) {
+		if id, ok := saved[r.Field]; !ok || id != r.ID || unverified[r.Field] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // expectedVersion takes the version from If-Match or the body; one of them is

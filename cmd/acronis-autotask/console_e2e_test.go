@@ -181,6 +181,10 @@ func TestConsole_AdminConfiguresMapsAndHoldsInARealBrowser(t *testing.T) {
 	u.waitFor("/", "Autotask requests used in the last hour", 30*time.Second)
 	u.checkPage("overview")
 	u.open("/settings")
+	// Ids are chosen from the vendors' lists: the ticket source is a dropdown of Autotask's sources.
+	if n := eval[int](u, "count the ticket source choices", `(document.getElementById('f-tickets.sourceId').options || []).length`); n < 2 {
+		t.Fatalf("ticket source choices = %d, want a dropdown of Autotask's ticket sources", n)
+	}
 	eval[any](u, "clear the sync interval", `document.querySelector('#f-syncIntervalSeconds').value = ''`)
 	u.run("enter a 1-second sync interval",
 		chromedp.SendKeys(chromedp.CSS("#f-syncIntervalSeconds"), "1"),

@@ -312,3 +312,17 @@ func TestAllowance_FallsWithEachRequest(t *testing.T) {
 		t.Errorf("Allowance before %.2f after %.2f, want about 20 then 17", before, after)
 	}
 }
+
+func TestConsole_FreshReadsPastTheCacheAndRefillsIt(t *testing.T) {
+	e := newEnv(t, atsandbox.Options{})
+	console := e.client.Console()
+	before := e.sb.RequestLog().Total()
+	for _, cl := range []*autotask.Client{console, console.Fresh(), console} {
+		if _, err := autotask.Get[autotask.Company](ctx(t), cl, 101); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.sb.RequestLog().Total() - before; got != 2 {
+		t.Errorf("requests for a read, a fresh read and a read = %d, want 2 (the last from the refilled cache)", got)
+	}
+}

@@ -29,6 +29,9 @@ type Client struct {
 	// console marks the view for REST API and console reads: cached, lowest
 	// priority, and never waiting long for the budget.
 	console bool
+	// fresh skips the cached answer (the new one is still cached), for a
+	// person who asked to refresh.
+	fresh bool
 }
 
 // ConsoleMaxWait is the longest a Console read waits for the budget before it
@@ -116,7 +119,7 @@ func (c *Client) BaseURL() string { return c.base.Load().String() }
 // WithPriority is a view of the client whose requests spend the shared
 // budget at priority p.
 func (c *Client) WithPriority(p Priority) *Client {
-	return &Client{conn: c.conn, priority: p, console: c.console}
+	return &Client{conn: c.conn, priority: p, console: c.console, fresh: c.fresh}
 }
 
 // Console is the view for reads made on behalf of the REST API or a console:
@@ -124,6 +127,13 @@ func (c *Client) WithPriority(p Priority) *Client {
 // PriorityScan, so browsing can neither drain the budget nor starve tickets.
 func (c *Client) Console() *Client {
 	return &Client{conn: c.conn, priority: PriorityScan, console: true}
+}
+
+// Fresh is the Console view that reads past the cache and caches what it
+// reads: a refresh the person asked for costs one request and serves the
+// next readers too.
+func (c *Client) Fresh() *Client {
+	return &Client{conn: c.conn, priority: PriorityScan, console: true, fresh: true}
 }
 
 // Budget reports the shared budget (bucket, hourly allowance, other
@@ -198,7 +208,7 @@ func (c *Client) doRaw(ctx context.Context, r request, out any) error {
 	cacheKey := ""
 	if c.console && r.read {
 		cacheKey = r.method + " " + target.String() + " " + string(payload)
-		if body, ok := c.cache.get(cacheKey); ok {
+		if body, ok := c.cache.get(cacheKey); ok && !c.fresh {
 			c.stats.cacheHits.Add(1)
 			if out == nil {
 				return nil

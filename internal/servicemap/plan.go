@@ -112,9 +112,17 @@ func Validate(in []Input, catalog []Item) (*Plan, []settings.FieldError) {
 	catalog = append(slices.Clone(catalog), StorageMetricItems(catalog)...)
 	byKey := make(map[string]Item, len(catalog))
 	names := map[string]bool{}
+	storages := map[string][]string{} // item → "infra id (storage name)"
 	for _, it := range catalog {
 		byKey[it.Key()] = it
 		names[it.Name] = true
+		if it.InfraID != "" {
+			label := it.InfraID
+			if it.StorageName != "" {
+				label += " (" + it.StorageName + ")"
+			}
+			storages[it.Name] = append(storages[it.Name], label)
+		}
 	}
 	var bad []settings.FieldError
 	fail := func(i int, field, msg string) {
@@ -143,7 +151,11 @@ func Validate(in []Input, catalog []Item) (*Plan, []settings.FieldError) {
 		case !known && m.InfraID == "":
 			fail(i, "infraId", "is required for storage items: each storage maps on its own")
 		case !known:
-			fail(i, "infraId", fmt.Sprintf("%q is not a storage of offering item %s", m.InfraID, m.OfferingItem))
+			valid := "it has none: leave infraId out"
+			if len(storages[m.OfferingItem]) > 0 {
+				valid = "valid: " + strings.Join(storages[m.OfferingItem], ", ")
+			}
+			fail(i, "infraId", fmt.Sprintf("%q is not a storage of offering item %s (%s)", m.InfraID, m.OfferingItem, valid))
 		}
 		if known {
 			if j, dup := seen[it.Key()]; dup {

@@ -50,17 +50,34 @@ func (s *Store) UpsertAlertMapping(ctx context.Context, m AlertMapping, actor Ac
 // types in one transaction, auditing each; types not listed keep theirs.
 // Either every mapping is saved or none.
 func (s *Store) ReplaceAlertMappings(ctx context.Context, maps []AlertMapping, actor Actor) ([]AlertMapping, error) {
+	return s.replaceAlertMappings(ctx, maps, actor, false, nil)
+}
+
+// ReplaceCheckedAlertMappings is ReplaceAlertMappings for mappings whose ids
+// were checked against Autotask's picklists: unverified (keyed by alert type)
+// are the ids that could not be checked; they replace the listed types'
+// unverified values in the same transaction.
+func (s *Store) ReplaceCheckedAlertMappings(ctx context.Context, maps []AlertMapping, actor Actor, unverified []UnverifiedValue) ([]AlertMapping, error) {
+	return s.replaceAlertMappings(ctx, maps, actor, true, unverified)
+}
+
+func (s *Store) replaceAlertMappings(ctx context.Context, maps []AlertMapping, actor Actor, checked bool, unverified []UnverifiedValue) ([]AlertMapping, error) {
 	var saved []AlertMapping
 	err := s.inTx(ctx, "replace alert mappings", func(tx pgx.Tx) error {
 		saved = make([]AlertMapping, 0, len(maps))
+		keys := make([]string, 0, len(maps))
 		for _, m := range maps {
 			got, err := upsertAlertMappingTx(ctx, tx, m, actor)
 			if err != nil {
 				return fmt.Errorf("save alert mapping %s: %w", m.AlertType, err)
 			}
 			saved = append(saved, got)
+			keys = append(keys, m.AlertType)
 		}
-		return nil
+		if !checked {
+			return nil
+		}
+		return replaceUnverifiedTx(ctx, tx, ScopeAlertMappings, keys, unverified)
 	})
 	if err != nil {
 		return nil, err

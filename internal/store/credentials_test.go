@@ -163,6 +163,9 @@ func fillEveryTable(t *testing.T, st *store.Store) {
 	require.NoError(t, st.SaveSnapshotFingerprint(ctx, 101, "fp", nil, time.Now()))
 	_, err := st.SaveSettings(ctx, json.RawMessage(`{"billingEnabled": true}`), 0, admin)
 	require.NoError(t, err)
+	_, err = st.SaveCheckedSettings(ctx, json.RawMessage(`{"billingEnabled": true, "tickets": {"sourceId": 4}}`), 1, admin,
+		[]store.UnverifiedValue{{Field: "tickets.sourceId", Value: "4", Message: "Autotask could not be reached"}})
+	require.NoError(t, err)
 	_, err = st.UpsertServiceMapping(ctx, store.ServiceMapping{ApplicationID: "app", OfferingItem: "pw_base_servers",
 		ServiceName: "Backup Server", RawUnit: "quantity", BilledUnit: "unit"}, admin)
 	require.NoError(t, err)

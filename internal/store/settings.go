@@ -42,15 +42,9 @@ func currentSettings(ctx context.Context, q Querier) (SettingsVersion, error) {
 // save got there first it returns ErrConflict and writes nothing, so
 // concurrent editors never silently overwrite each other.
 func (s *Store) SaveSettings(ctx context.Context, doc json.RawMessage, expectedVersion int64, actor Actor) (SettingsVersion, error) {
-	what := fmt.Sprintf("save settings over version %d", expectedVersion)
-	if expectedVersion < 0 {
-		return SettingsVersion{}, fmt.Errorf("%s: %w", what, invalidf("expected version must not be negative"))
-	}
-	if !json.Valid(doc) {
-		return SettingsVersion{}, fmt.Errorf("%s: %w", what, invalidf("document is not valid JSON"))
-	}
 	var saved SettingsVersion
-	err := s.inTx(ctx, what, func(tx pgx.Tx) (err error) {
+	err := s.inTx(ctx, fmt.Sprintf("save settings over version %d", expectedVersion), func(tx pgx.Tx) error {
+		var err error
 		saved, err = saveSettingsTx(ctx, tx, doc, expectedVersion, actor)
 		return err
 	})
@@ -60,44 +54,64 @@ func (s *Store) SaveSettings(ctx context.Context, doc json.RawMessage, expectedV
 	return saved, nil
 }
 
-// saveSettingsTx is SaveSettings inside a caller's transaction (a plan saves
-// settings and service mappings together).
-func saveSettingsTx(ctx context.Context, tx pgx.Tx, doc json.RawMessage, expectedVersion int64, actor Actor) (SettingsVersion, error) {
+// SaveCheckedSettings is SaveSettings for a document whose ids were checked
+// against the vendors' lists: unverified are the ids that could not be
+// checked, and they replace the settings' unverified values in the same
+// transaction, so the two never disagree.
+func (s *Store) SaveCheckedSettings(ctx context.Context, doc json.RawMessage, expectedVersion int64, actor Actor, unverified []UnverifiedValue) (SettingsVersion, error) {
 	var saved SettingsVersion
-	err := func() error {
-		var before json.RawMessage
-		cur, err := currentSettings(ctx, tx)
-		switch {
-		case noRows(err):
-			cur.Version = 0
-		case err != nil:
-			return fmt.Errorf("read current version: %w", err)
-		default:
-			before = cur.Document
-		}
-		if cur.Version != expectedVersion {
-			return fmt.Errorf("%w: current version is %d", ErrConflict, cur.Version)
-		}
-		// The primary key on version makes a concurrent save of the same
-		// version fail here, after the read above saw the same current version.
-		err = tx.QueryRow(ctx, `
-			INSERT INTO settings_versions (version, document, updated_by)
-			VALUES ($1, $2, $3)
-			RETURNING version, document, updated_at, updated_by`,
-			expectedVersion+1, string(doc), actor.Name,
-		).Scan(&saved.Version, &saved.Document, &saved.UpdatedAt, &saved.UpdatedBy)
-		if err != nil {
+	err := s.inTx(ctx, fmt.Sprintf("save settings over version %d", expectedVersion), func(tx pgx.Tx) error {
+		var err error
+		if saved, err = saveSettingsTx(ctx, tx, doc, expectedVersion, actor); err != nil {
 			return err
 		}
-		_, err = AppendAuditTx(ctx, tx, AuditEntry{
-			Kind:   KindSettingsUpdate,
-			System: SystemAdmin,
-			Target: fmt.Sprintf("settings version %d", saved.Version),
-			Before: before,
-			After:  saved.Document,
-		}.WithActor(actor))
-		return err
-	}()
+		return replaceUnverifiedTx(ctx, tx, ScopeSettings, nil, unverified)
+	})
+	if err != nil {
+		return SettingsVersion{}, err
+	}
+	return saved, nil
+}
+
+func saveSettingsTx(ctx context.Context, tx pgx.Tx, doc json.RawMessage, expectedVersion int64, actor Actor) (SettingsVersion, error) {
+	if expectedVersion < 0 {
+		return SettingsVersion{}, invalidf("expected version must not be negative")
+	}
+	if !json.Valid(doc) {
+		return SettingsVersion{}, invalidf("document is not valid JSON")
+	}
+	var before json.RawMessage
+	cur, err := currentSettings(ctx, tx)
+	switch {
+	case noRows(err):
+		cur.Version = 0
+	case err != nil:
+		return SettingsVersion{}, fmt.Errorf("read current version: %w", err)
+	default:
+		before = cur.Document
+	}
+	if cur.Version != expectedVersion {
+		return SettingsVersion{}, fmt.Errorf("%w: current version is %d", ErrConflict, cur.Version)
+	}
+	// The primary key on version makes a concurrent save of the same
+	// version fail here, after the read above saw the same current version.
+	var saved SettingsVersion
+	err = tx.QueryRow(ctx, `
+		INSERT INTO settings_versions (version, document, updated_by)
+		VALUES ($1, $2, $3)
+		RETURNING version, document, updated_at, updated_by`,
+		expectedVersion+1, string(doc), actor.Name,
+	).Scan(&saved.Version, &saved.Document, &saved.UpdatedAt, &saved.UpdatedBy)
+	if err != nil {
+		return SettingsVersion{}, err
+	}
+	_, err = AppendAuditTx(ctx, tx, AuditEntry{
+		Kind:   KindSettingsUpdate,
+		System: SystemAdmin,
+		Target: fmt.Sprintf("settings version %d", saved.Version),
+		Before: before,
+		After:  saved.Document,
+	}.WithActor(actor))
 	return saved, err
 }
 
