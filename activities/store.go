@@ -88,6 +88,9 @@ func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (entitlement.Pla
 		if m.ServiceID != nil {
 			e.ServiceID = *m.ServiceID
 		}
+		if m.OverageServiceID != nil {
+			e.OverageServiceID = *m.OverageServiceID
+		}
 		em = append(em, e)
 	}
 	snap := in.Snapshot
