@@ -22,7 +22,7 @@ var prepaidLitware = UsageCustomer{CompanyID: 107, TenantID: acsandbox.LitwareID
 func (h *usageHarness) withWorkstationOverage() int64 {
 	h.t.Helper()
 	id, err := h.at.AddService(autotask.Service{Name: "Acronis Workstations overage", BillingCodeID: int(atsandbox.BillingCodeAcronis),
-		PeriodType: 3, UnitPrice: autotask.Ptr(12.5), IsActive: autotask.Ptr(true)})
+		PeriodType: 1, UnitPrice: autotask.Ptr(12.5), IsActive: autotask.Ptr(true)}) // 1: Monthly
 	if err != nil {
 		h.t.Fatal(err)
 	}
