@@ -229,7 +229,7 @@ func storageOverageTwice(in []Input) []settings.FieldError {
 	var bad []settings.FieldError
 	for i, m := range in {
 		infra := strings.TrimSpace(m.InfraID)
-		if m.Overage == nil || infra == "" {
+		if m.Overage == nil || infra == "" || usage.IsStorageMetric(strings.TrimSpace(m.OfferingItem)) {
 			continue
 		}
 		for j, o := range in {
@@ -255,10 +255,14 @@ func (p *Plan) overageClashes() []settings.FieldError {
 		}
 		ov := *r.OverageServiceID
 		field := fmt.Sprintf("mappings[%d].overage.serviceId", p.index[k])
+		if r.ServiceID != nil && *r.ServiceID == ov {
+			bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("must differ from the item's own service %d, which carries the prepaid units", ov)})
+			continue
+		}
 		for j, o := range p.rows {
 			switch {
-			case o.ServiceID != nil && *o.ServiceID == ov && j == k:
-				bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("must differ from the item's own service %d, which carries the prepaid units", ov)})
+			case j == k:
+				continue
 			case o.ServiceID != nil && *o.ServiceID == ov:
 				bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("service %d is the service of mappings[%d] (%s); the overage needs a service of its own", ov, p.index[j], o.OfferingItem)})
 			case j < k && o.OverageServiceID != nil && *o.OverageServiceID == ov:
