@@ -376,6 +376,8 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 		switch {
 		case q.Enabled && q.Value == nil:
 			want.Quota = acronis.UnlimitedQuota()
+		case q.Enabled && q.Soft:
+			want.Quota = acronis.SoftQuota(float64(*q.Value))
 		case q.Enabled:
 			want.Quota = acronis.HardQuota(float64(*q.Value))
 		case exists && cur.Enabled():
@@ -466,6 +468,8 @@ func describe(it acronis.OfferingItem, exists bool) string {
 		return "off"
 	case it.Quota.Unlimited():
 		return "unlimited"
+	case it.Quota.Overage == nil:
+		return strconv.FormatFloat(*it.Quota.Value, 'f', -1, 64) + " (soft)"
 	default:
 		return strconv.FormatFloat(*it.Quota.Value, 'f', -1, 64)
 	}

@@ -188,3 +188,31 @@ func TestDeleteTenant_DisablesFirstAndIsRepeatable(t *testing.T) {
 		t.Fatalf("Litware = %+v; want deleted", ten)
 	}
 }
+
+// TestApplyQuotas_PrepaidWithOverageSetsASoftQuota: a soft quota reaches
+// Acronis as the units with no overage limit (reference §3.3), which the
+// sandbox keeps; turning the option off makes it hard again.
+func TestApplyQuotas_PrepaidWithOverageSetsASoftQuota(t *testing.T) {
+	h := newAcronisHarness(t)
+	v := int64(20)
+	q := entitlement.Quota{Item: entitlement.Item{Name: "pw_base_workstations", ApplicationID: acsandbox.CyberProtectionAppID}, Enabled: true, Value: &v, Soft: true}
+	in := ApplyQuotasInput{CompanyID: 107, TenantID: acsandbox.LitwareID, Quotas: []entitlement.Quota{q}, Reason: "test"}
+	var res AppliedQuotas
+	if err := h.exec(h.act.ApplyQuotas, in, &res); err != nil {
+		t.Fatal(err)
+	}
+	it, _ := h.sb.OfferingItem(acsandbox.LitwareID, "pw_base_workstations", "")
+	if it.Quota == nil || *it.Quota != 20 || it.Overage != nil {
+		t.Fatalf("workstations = %+v; want quota 20 with no overage limit (soft)", it)
+	}
+	if len(res.Changed) != 1 || res.Changed[0].After != "20 (soft)" {
+		t.Fatalf("changes = %+v; want workstations to 20 (soft)", res.Changed)
+	}
+	in.Quotas[0].Soft = false
+	if err := h.exec(h.act.ApplyQuotas, in, &res); err != nil {
+		t.Fatal(err)
+	}
+	if it, _ := h.sb.OfferingItem(acsandbox.LitwareID, "pw_base_workstations", ""); it.Overage == nil || *it.Overage != 0 {
+		t.Fatalf("workstations = %+v; want a hard quota again (overage 0)", it)
+	}
+}

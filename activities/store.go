@@ -112,6 +112,9 @@ func (s *Store) PlanWith(ctx context.Context, cfg PlanConfig, in PlanInput, tena
 		if m.ServiceID != nil {
 			e.ServiceID = *m.ServiceID
 		}
+		if m.OverageServiceID != nil {
+			e.OverageServiceID = *m.OverageServiceID
+		}
 		em = append(em, e)
 	}
 	snap := in.Snapshot

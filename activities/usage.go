@@ -107,6 +107,10 @@ type UsageBatchInput struct {
 	// Estimate marks the rows recorded from live usage as estimates (the
 	// current month, before its billing report exists).
 	Estimate bool `json:"estimate,omitempty"`
+	// Overage also bills prepaid items' usage above their contract units
+	// (mappings with an overage service). Only with Report: overage is
+	// billed for closed periods from billing-grade figures.
+	Overage bool `json:"overage,omitempty"`
 }
 
 // UsageBatchResult has one result per customer: a failure stays with its customer.

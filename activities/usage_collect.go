@@ -74,7 +74,7 @@ func (u *Usage) CollectUsage(ctx context.Context, in UsageBatchInput) (UsageBatc
 		}
 		c := in.Customers[i]
 		lines, problems := usage.Compute(usage.Input{Storage: in.Storage, StorageClasses: in.StorageClasses, Samples: samples[c.CompanyID], Mappings: mappings,
-			ContractServices: services[c.CompanyID]})
+			ContractServices: services[c.CompanyID], Overage: in.Overage && in.Report != nil})
 		r.Problems = append(r.Problems, problems...)
 		for _, l := range lines {
 			// First and last periods: only the contract's active days are billed.
@@ -106,8 +106,12 @@ func (u *Usage) mappings(ctx context.Context) ([]usage.Mapping, error) {
 		if m.InfraID != "" || usage.IsStorageMetric(m.OfferingItem) {
 			measured = usage.UnitBytes
 		}
-		out = append(out, usage.Mapping{Item: m.OfferingItem, InfraID: m.InfraID, ServiceID: *m.ServiceID,
-			Conversion: usage.ConversionFor(m.RawUnit, m.BilledUnit, m.Divisor, m.Rounding, measured)})
+		um := usage.Mapping{Item: m.OfferingItem, InfraID: m.InfraID, ServiceID: *m.ServiceID,
+			Conversion: usage.ConversionFor(m.RawUnit, m.BilledUnit, m.Divisor, m.Rounding, measured)}
+		if m.OverageServiceID != nil {
+			um.OverageServiceID = *m.OverageServiceID
+		}
+		out = append(out, um)
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/servicemap"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
@@ -24,13 +25,18 @@ type billingRow struct {
 	Item  OfferingItem
 	// Service is "", "new" or an Autotask service id.
 	Service, NewName, Unit, Divisor, Rounding string
-	Free                                      bool
-	Errors                                    map[string]string
+	// Overage is "" (hard prepaid quota) or the Autotask service id that
+	// bills the usage above the prepaid units (prepaid with overage).
+	Overage string
+	Free    bool
+	Errors  map[string]string
 }
 
 type billingGroup struct {
 	Name, Help string
 	Rows       []billingRow
+	// Overage is false for storage metrics: they are usage, not quotas.
+	Overage bool
 }
 
 type billingView struct {
@@ -61,9 +67,9 @@ func (con *webConsole) billingData(c echo.Context) (OfferingItems, AutotaskServi
 // filled by fill (from the saved mapping or from the submitted form).
 func billingGroups(items OfferingItems, fill func(i int, it OfferingItem) billingRow) []billingGroup {
 	groups := []billingGroup{
-		{Name: "Standard", Help: "protection workloads; every customer needs one of these", Rows: nil},
-		{Name: "Advanced packs", Help: "added on top of a standard workload", Rows: nil},
-		{Name: "Storage", Help: "per storage", Rows: nil},
+		{Name: "Standard", Help: "protection workloads; every customer needs one of these", Rows: nil, Overage: true},
+		{Name: "Advanced packs", Help: "added on top of a standard workload", Rows: nil, Overage: true},
+		{Name: "Storage", Help: "per storage", Rows: nil, Overage: true},
 		{Name: "Storage metrics", Help: "how backup storage is reported (see Usage reporting in the settings)", Rows: nil},
 	}
 	i := 0
@@ -83,6 +89,9 @@ func savedRow(i int, it OfferingItem) billingRow {
 			r.Service = strconv.FormatInt(*m.ServiceID, 10)
 		}
 		r.Free, r.Unit, r.Divisor, r.Rounding = m.Free, m.BilledUnit, m.Divisor, m.Rounding
+		if m.Overage != nil && m.Overage.ServiceID != nil {
+			r.Overage = strconv.FormatInt(*m.Overage.ServiceID, 10)
+		}
 	}
 	return r
 }
@@ -112,7 +121,7 @@ func (con *webConsole) saveBilling(c echo.Context) error {
 		k := strconv.Itoa(i)
 		return billingRow{Index: i, Item: it, Service: form.Get("service." + k), NewName: strings.TrimSpace(form.Get("newName." + k)),
 			Free: form.Get("free."+k) != "", Unit: strings.TrimSpace(form.Get("unit." + k)),
-			Divisor: strings.TrimSpace(form.Get("divisor." + k)), Rounding: form.Get("rounding." + k)}
+			Divisor: strings.TrimSpace(form.Get("divisor." + k)), Rounding: form.Get("rounding." + k), Overage: form.Get("overage." + k)}
 	}
 	groups := billingGroups(items, fromForm)
 	var in ServiceMappingsUpdate
@@ -131,6 +140,11 @@ func (con *webConsole) saveBilling(c echo.Context) error {
 				m.ServiceName = row.NewName
 			} else if id, err := strconv.ParseInt(row.Service, 10, 64); err == nil {
 				m.ServiceID = &id
+			}
+			if row.Overage != "" {
+				// A value that is not an id is sent as 0, so the API names the field.
+				id, _ := strconv.ParseInt(row.Overage, 10, 64)
+				m.Overage = &servicemap.Overage{ServiceID: &id}
 			}
 			in.Mappings = append(in.Mappings, m)
 			sent = append(sent, row)
@@ -161,6 +175,9 @@ func (con *webConsole) saveBilling(c echo.Context) error {
 			}
 			if field == "" {
 				field = "serviceId"
+			}
+			if strings.HasPrefix(field, "overage") {
+				field = "overage"
 			}
 			sent[k].Errors[field] = f.Message
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/sandbox"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
+	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -390,5 +391,35 @@ func TestConsole_MappingToATenantInUseShowsThePlanAndMapsOnlyOnceConfirmed(t *te
 	p = r.do("POST", "/customers/101/map", url.Values{"csrf": {rcsrf}, "tenant": {tenant}})
 	if p.code != http.StatusForbidden || strings.Contains(p.body, "map-confirm") || strings.Contains(p.body, cw.plan.ID) {
 		t.Fatalf("read-only map = %d, want 403 without the plan:\n%s", p.code, p.body)
+	}
+}
+
+// TestConsole_BillingSetsAnOverageServiceAndShowsItsError: the Billing page
+// saves a prepaid item's overage service through the API, shows it selected,
+// and puts the API's refusal of the item's own service next to the field.
+func TestConsole_BillingSetsAnOverageServiceAndShowsItsError(t *testing.T) {
+	cw, _ := syncRecorder(t)
+	h := newAPIHarness(t, cw)
+	b := h.browser()
+	b.signIn(adminToken)
+	page := b.do("GET", "/billing", nil)
+	i := find(t, regexp.MustCompile(`data-item="pw_base_workstations">\s*<th scope="row"><span id="item-(\d+)"`), page.body)
+	csrf := find(t, csrfRe, page.body)
+	form := url.Values{"csrf": {csrf}, "service." + i: {fmt.Sprint(atsandbox.ServiceWorkstations)}, "overage." + i: {fmt.Sprint(atsandbox.ServiceManagedFirewall)}}
+	if p := b.do("POST", "/billing", form); p.code != http.StatusSeeOther {
+		t.Fatalf("POST /billing = %d:\n%s", p.code, p.body)
+	}
+	got := decode[ServiceMappings](t, h.do("GET", "/api/v1/service-mappings", readToken, nil))
+	if len(got.Mappings) != 1 || got.Mappings[0].Overage == nil || *got.Mappings[0].Overage.ServiceID != atsandbox.ServiceManagedFirewall {
+		t.Fatalf("saved = %+v; want workstations with overage service %d", got.Mappings, atsandbox.ServiceManagedFirewall)
+	}
+	selected := fmt.Sprintf(`<option value="%d" selected>`, atsandbox.ServiceManagedFirewall)
+	if body := b.do("GET", "/billing", nil).body; !strings.Contains(body, `id="overage-`+i+`"`) || !strings.Contains(body, selected) {
+		t.Fatalf("the Billing page does not show the overage service selected (%s)", selected)
+	}
+	form.Set("overage."+i, fmt.Sprint(atsandbox.ServiceWorkstations))
+	p := b.do("POST", "/billing", form)
+	if p.code != http.StatusBadRequest || !strings.Contains(p.body, "must differ from the item&#39;s own service") {
+		t.Fatalf("own service as overage: %d; want 400 with the field error\n%s", p.code, p.body)
 	}
 }

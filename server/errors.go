@@ -108,6 +108,8 @@ var columnFields = map[string]string{
 	"alert_type": "alertType", "alert_mappings_pkey": "alertType", "alert_mappings_alert_type_check": "alertType",
 	"autotask_service_name": "serviceName", "billed_unit": "billedUnit", "divisor": "divisor", "rounding": "rounding",
 	"offering_item": "offeringItem", "infra_id": "infraId", "autotask_service_id": "serviceId",
+	"overage_service_id": "overage.serviceId", "service_mappings_overage_own_service_check": "overage.serviceId",
+	"service_mappings_overage_not_free_check": "overage.serviceId",
 	"tenant_id": "tenantId", "company_id": "companyID", "document": "settings", "public": "body", "reason": "reason",
 }
 

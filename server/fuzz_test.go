@@ -124,6 +124,8 @@ var fuzzSeeds = func() []fuzzSeed {
 		{"PUT /api/v1/service-mappings", "", js, `{"mappings":[{"offeringItem":"pw_base_workstations","serviceId":301,"billedUnit":"G\u0000B"}]}`},
 		{"PUT /api/v1/service-mappings", "", js, `{"mappings":[{"offeringItem":"pw_base_nas","serviceName":"Acronis NAS ` + long[:100] + `"}]}`},
 		{"PUT /api/v1/service-mappings", "", js, `{"mappings":null}`},
+		{"PUT /api/v1/service-mappings", "", js, `{"mappings":[{"offeringItem":"pw_base_workstations","serviceId":301,"overage":{"serviceId":310}}]}`},
+		{"PUT /api/v1/service-mappings", "", js, `{"mappings":[{"offeringItem":"pw_base_workstations","serviceId":301,"overage":{"serviceId":301}},{"offeringItem":"pw_base_servers","serviceId":302,"free":true,"overage":{"serviceId":-1}}]}`},
 		{"PUT /api/v1/alert-mappings", "", js, `{"mappings":[{"alertType":"BackupFailed","createTicket":true,"priority":1,"status":8}]}`},
 		{"PUT /api/v1/alert-mappings", "", js, `{"mappings":[{"alertType":"BackupFailed"},{"alertType":"` + long + `"}]}`},
 		{"PUT /api/v1/alert-mappings", "", js, `{"mappings":[{"alertType":"BackupFailed"},{"alertType":"A\u0000"}]}`},

@@ -25,12 +25,15 @@ type ServiceMapping struct {
 	ServiceName   string `json:"serviceName,omitempty"`
 	Free          bool   `json:"free"`
 	// RawUnit is Acronis' unit; BilledUnit = raw / Divisor, rounded per Rounding.
-	RawUnit    string     `json:"rawUnit,omitempty"`
-	BilledUnit string     `json:"billedUnit,omitempty"`
-	Divisor    string     `json:"divisor,omitempty"`
-	Rounding   string     `json:"rounding,omitempty"`
-	UpdatedAt  *time.Time `json:"updatedAt,omitempty"`
-	UpdatedBy  string     `json:"updatedBy,omitempty"`
+	RawUnit    string `json:"rawUnit,omitempty"`
+	BilledUnit string `json:"billedUnit,omitempty"`
+	Divisor    string `json:"divisor,omitempty"`
+	Rounding   string `json:"rounding,omitempty"`
+	// Overage is the "prepaid with overage" option: a soft quota, and the
+	// usage above the contract units billed as this service.
+	Overage   *servicemap.Overage `json:"overage,omitempty"`
+	UpdatedAt *time.Time          `json:"updatedAt,omitempty"`
+	UpdatedBy string              `json:"updatedBy,omitempty"`
 }
 
 // ServiceMappings is every service mapping as one document: it is read and
@@ -85,6 +88,10 @@ func serviceMappingView(m store.ServiceMapping, it servicemap.Item) ServiceMappi
 	v := ServiceMapping{OfferingItem: m.OfferingItem, ApplicationID: m.ApplicationID, Group: string(it.Group), InfraID: m.InfraID,
 		ServiceID: m.ServiceID, ServiceName: m.ServiceName, Free: m.Free, RawUnit: m.RawUnit, BilledUnit: m.BilledUnit,
 		Divisor: m.Divisor, Rounding: m.Rounding, UpdatedBy: m.UpdatedBy}
+	if m.OverageServiceID != nil {
+		id := *m.OverageServiceID
+		v.Overage = &servicemap.Overage{ServiceID: &id}
+	}
 	if !m.UpdatedAt.IsZero() {
 		at := m.UpdatedAt
 		v.UpdatedAt = &at

@@ -251,3 +251,41 @@ func TestServiceMappings_StorageMetricsMapPerStorage(t *testing.T) {
 		t.Fatalf("metric without a storage: %d %s; want 400 naming mappings[0].infraId", r.code, r.body)
 	}
 }
+
+// TestServiceMappings_OverageIsValidatedStoredAndShown: a prepaid item's
+// overage service is saved and shown by GET; an overage service that is
+// missing, the item's own, another item's, free, or a second storage
+// overage is refused field by field and nothing is saved.
+func TestServiceMappings_OverageIsValidatedStoredAndShown(t *testing.T) {
+	cw, _ := syncRecorder(t)
+	h := newAPIHarness(t, cw)
+	firewall := atsandbox.ServiceManagedFirewall
+	r := h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
+		{OfferingItem: "pw_base_workstations", ServiceID: ptr(atsandbox.ServiceWorkstations), Overage: &servicemap.Overage{ServiceID: &firewall}},
+	}})
+	if r.code != 200 {
+		t.Fatalf("PUT = %d %s", r.code, r.body)
+	}
+	got := decode[ServiceMappings](t, h.do("GET", "/api/v1/service-mappings", readToken, nil))
+	if len(got.Mappings) != 1 || got.Mappings[0].Overage == nil || *got.Mappings[0].Overage.ServiceID != firewall {
+		t.Fatalf("GET = %+v; want workstations with overage service %d", got.Mappings, firewall)
+	}
+
+	ov := func(id int64) *servicemap.Overage { return &servicemap.Overage{ServiceID: &id} }
+	r = h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
+		{OfferingItem: "pw_base_workstations", ServiceID: ptr(atsandbox.ServiceWorkstations), Overage: ov(atsandbox.ServiceWorkstations)}, // 0: own service
+		{OfferingItem: "pw_base_servers", ServiceID: ptr(atsandbox.ServiceServers), Overage: ov(99999)},                                   // 1: not in Autotask
+		{OfferingItem: "pw_base_vms", ServiceID: ptr(atsandbox.ServiceVirtualMachines), Overage: ov(atsandbox.ServiceServers)},            // 2: another item's service
+		{OfferingItem: "pw_base_mobiles", ServiceID: ptr(atsandbox.ServiceMobileDevices), Free: true, Overage: ov(firewall)},              // 3: free
+		{OfferingItem: "pw_base_websites", ServiceID: ptr(atsandbox.ServiceWebHosting), Overage: &servicemap.Overage{}},                   // 4: no service
+		// 5: the storage's overage is already billed by the quota_overage_total mapping (6)
+		{OfferingItem: "pw_base_storage", InfraID: acsandbox.DefaultStorageID, ServiceID: ptr(atsandbox.ServiceBackupStorage), Overage: ov(firewall)},
+		{OfferingItem: "quota_overage_total", InfraID: acsandbox.DefaultStorageID, ServiceID: ptr(atsandbox.ServiceAdvSecurityServer)},
+	}})
+	wantFields(t, r, "mappings[0].overage.serviceId", "mappings[1].overage.serviceId", "mappings[2].overage.serviceId",
+		"mappings[3].overage", "mappings[4].overage.serviceId", "mappings[5].overage")
+	after, _ := h.store.ListServiceMappings(context.Background())
+	if len(after) != 1 || after[0].OverageServiceID == nil || *after[0].OverageServiceID != firewall {
+		t.Fatalf("after a refused PUT: %+v; want the saved mapping unchanged", after)
+	}
+}

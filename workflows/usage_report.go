@@ -253,6 +253,9 @@ func (r *usageReport) settle(ctx workflow.Context, plan activities.UsageRunPlan,
 	ref := st.Ref
 	in := activities.UsageBatchInput{Period: p, EffectiveDate: usage.EffectiveDate(plan.Setting, p, now), Storage: plan.Storage,
 		StorageClasses: plan.StorageClasses, ObservedAt: now, Report: &ref}
+	// A settled period also bills prepaid items' usage above their contract
+	// units (prepaid with overage); runs recorded before it settle PAYG only.
+	in.Overage = workflow.GetVersion(ctx, versionPrepaidOverage, workflow.DefaultVersion, 1) == 1
 	if !r.collectAndWrite(ctx, in, plan.Customers, rec) {
 		return false
 	}

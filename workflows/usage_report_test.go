@@ -250,6 +250,8 @@ func (s *UsageReportSuite) TestCurrentMonthRunsDailyAcrossTheYearEnd() {
 	s.Equal(usage.Period{Start: utc(2026, 11, 1, 0), End: utc(2026, 12, 1, 0)}, settled[0].Period)
 	s.Equal(utc(2026, 11, 30, 0), settled[0].EffectiveDate)
 	s.False(settled[0].Estimate)
+	s.True(settled[0].Overage, "a settled period bills prepaid overage")
+	s.False(live[0].Overage, "live estimates never bill overage")
 	s.Equal(utc(2026, 12, 1, 0), next.SettledThrough)
 	s.Empty(next.Unsettled)
 
@@ -304,6 +306,20 @@ func (s *UsageReportSuite) TestPreviousMonthIsSettledOnceFromItsReport() {
 	s.Len(s.world.ensures, 1, "no second report")
 	s.Len(s.world.fromReports(), 1)
 	s.Equal(utc(2028, 3, 3, 0), next.NextRunAt)
+}
+
+// TestRunsBeforePrepaidOverageSettlePAYGOnly: a run whose history has no
+// versionPrepaidOverage marker (started by the previous release) settles the
+// period as before, without overage; the same activities run in the same order.
+func (s *UsageReportSuite) TestRunsBeforePrepaidOverageSettlePAYGOnly() {
+	s.world.setting = usage.Setting{Period: settings.PeriodPreviousMonth}
+	s.newEnv(utc(2028, 2, 29, 12))
+	s.env.OnGetVersion(versionPrepaidOverage, workflow.DefaultVersion, workflow.Version(1)).Return(workflow.DefaultVersion)
+	s.generation(UsageReportState{NextRunAt: utc(2028, 3, 1, 0), Setting: s.world.setting})
+	settled := s.world.fromReports()
+	s.Require().Len(settled, 1)
+	s.False(settled[0].Overage)
+	s.Len(s.world.writes, 1)
 }
 
 // TestALateReportIsSettledOnAnotherDayWithEveryCustomer: a report that is

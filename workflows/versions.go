@@ -40,4 +40,10 @@ const (
 	// be removed after v5 (the usage workflow continues as new after every
 	// run, so a v4 release running for one day retires v3 runs).
 	versionBillingReport = "usage-billing-report"
+	// versionPrepaidOverage: settling a closed period also bills the usage of
+	// prepaid items with overage above their contract units (issue 18 item
+	// 3); the default branch settles pay-as-you-go usage only. Added in v5;
+	// may be removed after v6 (the usage workflow continues as new after
+	// every run, so a day of v5 retires v4 runs).
+	versionPrepaidOverage = "usage-prepaid-overage"
 )

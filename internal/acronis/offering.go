@@ -77,6 +77,11 @@ func HardQuota(n float64) *Quota {
 	return &Quota{Value: &n, Overage: &zero}
 }
 
+// SoftQuota is a quota of n that use may exceed without limit: Acronis
+// restricts use only past value + overage, and a quota without overage is
+// soft only (reference §3.3). Set for prepaid items with overage allowed.
+func SoftQuota(n float64) *Quota { return &Quota{Value: &n} }
+
 // UnlimitedQuota is a quota without limit, as set for pay-as-you-go items.
 func UnlimitedQuota() *Quota { return &Quota{} }
 

@@ -47,6 +47,9 @@ type Mapping struct {
 	InfraID   string `json:"infraId,omitempty"`
 	ServiceID int64  `json:"serviceId,omitempty"`
 	Free      bool   `json:"free,omitempty"`
+	// OverageServiceID, when set, lets the item exceed its prepaid units
+	// (soft quota); the usage above them is billed as this service.
+	OverageServiceID int64 `json:"overageServiceId,omitempty"`
 }
 
 // Key matches Item.Key.
@@ -114,6 +117,10 @@ type Quota struct {
 	Item    Item   `json:"item"`
 	Enabled bool   `json:"enabled"`
 	Value   *int64 `json:"value"`
+	// Soft marks a prepaid quota that may be exceeded ("prepaid with
+	// overage"): Acronis gets the value without an overage limit, and the
+	// usage above it is billed after the period. False is a hard quota.
+	Soft bool `json:"soft,omitempty"`
 	// Source says why, for the customer status page: "contract 12 (prepaid)", "free", "not in a contract".
 	Source string `json:"source"`
 	// ContractServices lists the contract services that pay for this item (for usage reports).
@@ -205,6 +212,10 @@ func Decide(in Input) Desired {
 				}
 				q.Value = &units
 				q.Source = "prepaid contract " + contractList(shares)
+				if m.OverageServiceID != 0 {
+					q.Soft = true
+					q.Source += fmt.Sprintf(" (overage allowed, billed as service %d)", m.OverageServiceID)
+				}
 			}
 			d.HasActiveServices = true
 			if item.Group == GroupStorage {
@@ -321,7 +332,7 @@ func requireStandard(d *Desired) {
 
 func disabled(q Quota, why string) Quota {
 	zero := int64(0)
-	q.Enabled, q.Value, q.Source = false, &zero, why
+	q.Enabled, q.Value, q.Soft, q.Source = false, &zero, false, why
 	return q
 }
 

@@ -216,3 +216,37 @@ func hasWarning(d Desired, prefix string) bool {
 	}
 	return false
 }
+
+// TestDecide_PrepaidWithOverageIsASoftQuotaOfTheUnits: a prepaid item whose
+// mapping names an overage service keeps quota = contract units but soft;
+// without the option, or when the item is pay-as-you-go, free or not in a
+// contract, nothing is soft.
+func TestDecide_PrepaidWithOverageIsASoftQuotaOfTheUnits(t *testing.T) {
+	const svcOverage = 1010
+	in := input(contract(1, false, Units{svcWorkstations, 20}, Units{svcStorage, 500}), contract(2, true, Units{svcServers, 0}))
+	for i := range in.Mappings {
+		switch in.Mappings[i].ItemName {
+		case "pw_base_workstations", "pw_base_servers", "pw_base_storage":
+			in.Mappings[i].OverageServiceID = svcOverage
+		}
+	}
+	d := Decide(in)
+	ws := quota(t, d, "pw_base_workstations")
+	if value(ws) != "20" || !ws.Soft || !strings.Contains(ws.Source, "overage allowed, billed as service 1010") {
+		t.Fatalf("workstations = %s soft=%v (%s); want a soft quota of 20 naming the overage service", value(ws), ws.Soft, ws.Source)
+	}
+	st := quota(t, d, "pw_base_storage@infra-a")
+	if value(st) != strconv.FormatInt(500*GiB, 10) || !st.Soft {
+		t.Fatalf("storage = %s soft=%v; want a soft quota of 500 GiB in bytes", value(st), st.Soft)
+	}
+	if sv := quota(t, d, "pw_base_servers"); value(sv) != "unlimited" || sv.Soft {
+		t.Fatalf("PAYG servers = %s soft=%v; want unlimited, not soft", value(sv), sv.Soft)
+	}
+	if vm := quota(t, d, "pw_base_vms"); vm.Soft {
+		t.Fatalf("free vms are soft: %+v", vm)
+	}
+	plain := Decide(input(contract(1, false, Units{svcWorkstations, 20})))
+	if ws := quota(t, plain, "pw_base_workstations"); ws.Soft || value(ws) != "20" {
+		t.Fatalf("without overage: %s soft=%v; want a hard quota of 20", value(ws), ws.Soft)
+	}
+}

@@ -50,6 +50,17 @@ type Input struct {
 	BilledUnit   string `json:"billedUnit,omitempty"`
 	Divisor      string `json:"divisor,omitempty"`
 	Rounding     string `json:"rounding,omitempty"`
+	// Overage, when given, lets a prepaid item exceed its contract units (a
+	// soft quota) and bills the usage above them as Overage.ServiceID.
+	Overage *Overage `json:"overage,omitempty"`
+}
+
+// Overage is the "prepaid with overage" option of a mapping (SPEC F18): the
+// quota stays the contract units but is soft, and the usage above the units
+// in each closed period is written into the prepaid contract as units of
+// ServiceID, an existing Autotask service other than the item's own.
+type Overage struct {
+	ServiceID *int64 `json:"serviceId"`
 }
 
 // BytesPerGB is the binary gigabyte Acronis measures storage in.
@@ -176,6 +187,18 @@ func Validate(in []Input, catalog []Item) (*Plan, []settings.FieldError) {
 		row := store.ServiceMapping{OfferingItem: m.OfferingItem, InfraID: m.InfraID, ApplicationID: it.ApplicationID,
 			ServiceID: m.ServiceID, ServiceName: m.ServiceName, Free: m.Free, RawUnit: it.Unit,
 			BilledUnit: strings.TrimSpace(m.BilledUnit), Divisor: strings.TrimSpace(m.Divisor), Rounding: m.Rounding}
+		if m.Overage != nil {
+			switch {
+			case m.Overage.ServiceID == nil || *m.Overage.ServiceID <= 0:
+				fail(i, "overage.serviceId", "must be a positive Autotask service id: the service the usage above the contract units is billed as")
+			case m.Free:
+				fail(i, "overage", "a free item has no contract units to exceed: remove free or the overage")
+			case usage.IsStorageMetric(m.OfferingItem):
+				fail(i, "overage", "a storage metric is usage, not a quota; give the overage on the storage item or map quota_overage_total")
+			default:
+				row.OverageServiceID = m.Overage.ServiceID
+			}
+		}
 		unitDefaults(&row, it)
 		if msg := divisorProblem(row.Divisor); msg != "" {
 			fail(i, "divisor", msg)
@@ -201,6 +224,7 @@ func Validate(in []Input, catalog []Item) (*Plan, []settings.FieldError) {
 		p.rows = append(p.rows, row)
 		p.index = append(p.index, i)
 	}
+	bad = append(bad, storageOverageTwice(in)...)
 	if !hasStandard {
 		for _, i := range advanced {
 			fail(i, "offeringItem", "advanced packs can only be added on top of a standard protection workload: map a standard item too (or mark it free)")
@@ -208,6 +232,60 @@ func Validate(in []Input, catalog []Item) (*Plan, []settings.FieldError) {
 	}
 	SortFields(bad)
 	return p, bad
+}
+
+// storageOverageTwice refuses the overage option on a storage item whose
+// overage is already billed through a quota_overage_total mapping of the same
+// storage (or of every storage): the usage above the quota would be billed twice.
+func storageOverageTwice(in []Input) []settings.FieldError {
+	var bad []settings.FieldError
+	for i, m := range in {
+		infra := strings.TrimSpace(m.InfraID)
+		if m.Overage == nil || infra == "" || usage.IsStorageMetric(strings.TrimSpace(m.OfferingItem)) {
+			continue
+		}
+		for j, o := range in {
+			if strings.TrimSpace(o.OfferingItem) == usage.MetricQuotaOverageTotal && (strings.TrimSpace(o.InfraID) == infra || strings.TrimSpace(o.InfraID) == "") {
+				bad = append(bad, settings.FieldError{Field: fmt.Sprintf("mappings[%d].overage", i),
+					Message: fmt.Sprintf("storage %s already bills its overage through mappings[%d] (%s); keep one of the two", infra, j, usage.MetricQuotaOverageTotal)})
+				break
+			}
+		}
+	}
+	return bad
+}
+
+// overageClashes checks each overage service against the resolved services:
+// it must differ from the item's own service, from every mapping's service
+// (usage written there would move that item's prepaid quota or fight its
+// usage over the same units) and from every other overage service.
+func (p *Plan) overageClashes() []settings.FieldError {
+	var bad []settings.FieldError
+	for k, r := range p.rows {
+		if r.OverageServiceID == nil {
+			continue
+		}
+		ov := *r.OverageServiceID
+		field := fmt.Sprintf("mappings[%d].overage.serviceId", p.index[k])
+		if r.ServiceID != nil && *r.ServiceID == ov {
+			bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("must differ from the item's own service %d, which carries the prepaid units", ov)})
+			continue
+		}
+		for j, o := range p.rows {
+			switch {
+			case j == k:
+				continue
+			case o.ServiceID != nil && *o.ServiceID == ov:
+				bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("service %d is the service of mappings[%d] (%s); the overage needs a service of its own", ov, p.index[j], o.OfferingItem)})
+			case j < k && o.OverageServiceID != nil && *o.OverageServiceID == ov:
+				bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("service %d is already the overage service of mappings[%d] (%s); each item needs its own", ov, p.index[j], o.OfferingItem)})
+			default:
+				continue
+			}
+			break
+		}
+	}
+	return bad
 }
 
 // unitDefaults fills the conversion of raw usage: storage in bytes is billed

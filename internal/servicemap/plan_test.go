@@ -56,3 +56,42 @@ func TestValidate_LengthsAreBoundedAndUnitsDefault(t *testing.T) {
 		t.Fatalf("too many mappings: %v", bad)
 	}
 }
+
+// TestValidate_OverageNeedsAServiceAPrepaidItemAndOneOverageBilling: the
+// overage option is kept on the row; it needs a positive service id, an item
+// that is not free and not a storage metric, and a storage whose overage is
+// not already billed through quota_overage_total. A service that is the
+// item's own or another mapping's is refused once services are resolved.
+func TestValidate_OverageNeedsAServiceAPrepaidItemAndOneOverageBilling(t *testing.T) {
+	ws, st, ov, other := int64(1), int64(2), int64(9), int64(5)
+	p, bad := Validate([]Input{{OfferingItem: "pw_base_workstations", ServiceID: &ws, Overage: &Overage{ServiceID: &ov}}}, testCatalog())
+	if len(bad) != 0 || p.Rows()[0].OverageServiceID == nil || *p.Rows()[0].OverageServiceID != ov {
+		t.Fatalf("valid overage: rows %+v errors %v", p.Rows(), bad)
+	}
+	zero := int64(0)
+	_, bad = Validate([]Input{
+		{OfferingItem: "pw_base_workstations", ServiceID: &ws, Free: true, Overage: &Overage{ServiceID: &ov}},
+		{OfferingItem: "pw_base_storage", InfraID: "infra-1", ServiceID: &st, Overage: &Overage{ServiceID: &zero}},
+		{OfferingItem: "quota_overage_total", InfraID: "infra-1", ServiceID: &other, Overage: &Overage{ServiceID: &ov}},
+	}, testCatalog())
+	var fields []string
+	for _, f := range bad {
+		fields = append(fields, f.Field)
+	}
+	if got, want := strings.Join(fields, " "), "mappings[0].overage mappings[1].overage.serviceId mappings[1].overage mappings[2].overage"; got != want {
+		t.Fatalf("fields = %s, want %s (%v)", got, want, bad)
+	}
+
+	p, _ = Validate([]Input{
+		{OfferingItem: "pw_base_workstations", ServiceID: &ws, Overage: &Overage{ServiceID: &st}},
+		{OfferingItem: "pw_base_storage", InfraID: "infra-1", ServiceID: &st, Overage: &Overage{ServiceID: &st}},
+	}, testCatalog())
+	fields = nil
+	for _, f := range p.overageClashes() {
+		fields = append(fields, f.Field+": "+f.Message)
+	}
+	if len(fields) != 2 || !strings.Contains(fields[0], "mappings[0].overage.serviceId: service 2 is the service of mappings[1]") ||
+		!strings.Contains(fields[1], "mappings[1].overage.serviceId: must differ from the item's own service 2") {
+		t.Fatalf("clashes = %v", fields)
+	}
+}

@@ -28,10 +28,21 @@ type Store interface {
 }
 
 // ResolveServices checks the existing services against Autotask (they must
-// exist and be active), finds services already named as requested (so a
-// repeated document creates nothing twice) and checks that the settings
-// allow creating the rest. It returns the fields Autotask refuses.
+// exist and be active, overage services included), finds services already
+// named as requested (so a repeated document creates nothing twice) and
+// checks that the settings allow creating the rest; then each overage service
+// against the resolved services. It returns the fields Autotask refuses.
 func (p *Plan) ResolveServices(ctx context.Context, at *autotask.Client, cur settings.Settings) ([]settings.FieldError, error) {
+	bad, err := p.resolveServices(ctx, at, cur)
+	if err != nil {
+		return nil, err
+	}
+	bad = append(bad, p.overageClashes()...)
+	SortFields(bad)
+	return bad, nil
+}
+
+func (p *Plan) resolveServices(ctx context.Context, at *autotask.Client, cur settings.Settings) ([]settings.FieldError, error) {
 	var bad []settings.FieldError
 	var ids []int64
 	var names []string
@@ -40,6 +51,9 @@ func (p *Plan) ResolveServices(ctx context.Context, at *autotask.Client, cur set
 			ids = append(ids, *r.ServiceID)
 		} else if r.ServiceName != "" {
 			names = append(names, r.ServiceName)
+		}
+		if r.OverageServiceID != nil {
+			ids = append(ids, *r.OverageServiceID)
 		}
 	}
 	if len(ids) > 0 {
@@ -66,6 +80,19 @@ func (p *Plan) ResolveServices(ctx context.Context, at *autotask.Client, cur set
 				bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("Autotask service %d has no name", svc.ID)})
 			default:
 				p.rows[k].ServiceName = svc.Name
+			}
+		}
+		for k, r := range p.rows {
+			if r.OverageServiceID == nil {
+				continue
+			}
+			svc, ok := byID[*r.OverageServiceID]
+			field := fmt.Sprintf("mappings[%d].overage.serviceId", p.index[k])
+			switch {
+			case !ok:
+				bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("Autotask has no service %d", *r.OverageServiceID)})
+			case svc.IsActive != nil && !*svc.IsActive:
+				bad = append(bad, settings.FieldError{Field: field, Message: fmt.Sprintf("Autotask service %d (%s) is inactive", svc.ID, svc.Name)})
 			}
 		}
 	}

@@ -25,24 +25,28 @@ type ServiceMapping struct {
 	InfraID string `json:"infraId,omitempty"`
 	// ServiceID is the Autotask service; nil until the integration has
 	// created the service named ServiceName.
-	ServiceID   *int64    `json:"serviceId"`
-	ServiceName string    `json:"serviceName"`
-	Free        bool      `json:"free"`       // provision as unlimited even when not in a contract
-	RawUnit     string    `json:"rawUnit"`    // Acronis measurement unit: bytes, quantity, seconds
-	BilledUnit  string    `json:"billedUnit"` // unit billed in Autotask: GB, unit, …
-	Divisor     string    `json:"divisor"`    // exact decimal: billed = raw / Divisor, then rounded; default "1"
-	Rounding    string    `json:"rounding"`   // RoundUp (default), RoundDown or RoundNearest
-	UpdatedAt   time.Time `json:"updatedAt"`
-	UpdatedBy   string    `json:"updatedBy"`
+	ServiceID   *int64 `json:"serviceId"`
+	ServiceName string `json:"serviceName"`
+	Free        bool   `json:"free"`       // provision as unlimited even when not in a contract
+	RawUnit     string `json:"rawUnit"`    // Acronis measurement unit: bytes, quantity, seconds
+	BilledUnit  string `json:"billedUnit"` // unit billed in Autotask: GB, unit, …
+	Divisor     string `json:"divisor"`    // exact decimal: billed = raw / Divisor, then rounded; default "1"
+	Rounding    string `json:"rounding"`   // RoundUp (default), RoundDown or RoundNearest
+	// OverageServiceID, when set, makes a prepaid item's quota soft (overage
+	// allowed) and names the Autotask service the usage above the contract
+	// units is billed as, per closed period (SPEC F18 "prepaid with overage").
+	OverageServiceID *int64    `json:"overageServiceId,omitempty"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+	UpdatedBy        string    `json:"updatedBy"`
 }
 
 const serviceMappingColumns = `application_id, offering_item, infra_id, autotask_service_id, autotask_service_name, free,
-	raw_unit, billed_unit, divisor::text, rounding, updated_at, updated_by`
+	raw_unit, billed_unit, divisor::text, rounding, overage_service_id, updated_at, updated_by`
 
 func scanServiceMapping(r pgx.Row) (ServiceMapping, error) {
 	var m ServiceMapping
 	err := r.Scan(&m.ApplicationID, &m.OfferingItem, &m.InfraID, &m.ServiceID, &m.ServiceName, &m.Free,
-		&m.RawUnit, &m.BilledUnit, &m.Divisor, &m.Rounding, &m.UpdatedAt, &m.UpdatedBy)
+		&m.RawUnit, &m.BilledUnit, &m.Divisor, &m.Rounding, &m.OverageServiceID, &m.UpdatedAt, &m.UpdatedBy)
 	return m, err
 }
 
@@ -130,16 +134,16 @@ func upsertServiceMappingTx(ctx context.Context, tx pgx.Tx, m ServiceMapping, ac
 	}
 	saved, err := scanServiceMapping(tx.QueryRow(ctx, `
 		INSERT INTO service_mappings (application_id, offering_item, infra_id, autotask_service_id, autotask_service_name,
-			free, raw_unit, billed_unit, divisor, rounding, updated_by)
-		VALUES ($1, $2, $11, $3, $4, $5, $6, $7, $8::numeric, $9, $10)
+			free, raw_unit, billed_unit, divisor, rounding, updated_by, overage_service_id)
+		VALUES ($1, $2, $11, $3, $4, $5, $6, $7, $8::numeric, $9, $10, $12)
 		ON CONFLICT (application_id, offering_item, infra_id) DO UPDATE SET
 			autotask_service_id = excluded.autotask_service_id, autotask_service_name = excluded.autotask_service_name,
 			free = excluded.free, raw_unit = excluded.raw_unit, billed_unit = excluded.billed_unit,
-			divisor = excluded.divisor, rounding = excluded.rounding,
+			divisor = excluded.divisor, rounding = excluded.rounding, overage_service_id = excluded.overage_service_id,
 			updated_at = now(), updated_by = excluded.updated_by
 		RETURNING `+serviceMappingColumns,
 		m.ApplicationID, m.OfferingItem, m.ServiceID, m.ServiceName, m.Free, m.RawUnit, m.BilledUnit,
-		m.Divisor, m.Rounding, actor.Name, m.InfraID))
+		m.Divisor, m.Rounding, actor.Name, m.InfraID, m.OverageServiceID))
 	if err != nil {
 		return ServiceMapping{}, err
 	}

@@ -158,3 +158,39 @@ func TestReplaceServiceMappings_IsAllOrNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, deleted.Entries, 1)
 }
+
+// TestServiceMappings_OverageServiceIsStoredAndChecked: a prepaid item's
+// overage service is kept and read back; the database refuses an overage
+// service equal to the item's own service or on a free item.
+func TestServiceMappings_OverageServiceIsStoredAndChecked(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	m := storageMapping()
+	m.OfferingItem, m.ServiceID, m.OverageServiceID = "pw_base_workstations", ptr(int64(301)), ptr(int64(310))
+	saved, err := st.UpsertServiceMapping(ctx, m, admin)
+	require.NoError(t, err)
+	require.NotNil(t, saved.OverageServiceID)
+	assert.Equal(t, int64(310), *saved.OverageServiceID)
+	got, err := st.ServiceMapping(ctx, m.ApplicationID, m.OfferingItem, "")
+	require.NoError(t, err)
+	assert.Equal(t, saved, got)
+
+	for name, mutate := range map[string]func(*store.ServiceMapping){
+		"own service":      func(m *store.ServiceMapping) { m.OverageServiceID = ptr(int64(301)) },
+		"free item":        func(m *store.ServiceMapping) { m.Free = true },
+		"negative overage": func(m *store.ServiceMapping) { m.OverageServiceID = ptr(int64(-4)) },
+	} {
+		bad := m
+		mutate(&bad)
+		_, err := st.UpsertServiceMapping(ctx, bad, admin)
+		assert.ErrorIs(t, err, store.ErrInvalid, name)
+	}
+	got, err = st.ServiceMapping(ctx, m.ApplicationID, m.OfferingItem, "")
+	require.NoError(t, err)
+	assert.Equal(t, int64(310), *got.OverageServiceID, "a refused change leaves the mapping as it was")
+
+	m.OverageServiceID = nil
+	cleared, err := st.UpsertServiceMapping(ctx, m, admin)
+	require.NoError(t, err)
+	assert.Nil(t, cleared.OverageServiceID, "replacing without overage turns it off")
+}

@@ -42,6 +42,10 @@ const StorageUsageName = "storage"
 // the total, and Class 2 is the rest.
 var Class1UsageNames = []string{"protected_mailbox_storage", "protected_one_drive_storage"}
 
+// OveragePrefix starts the ledger metric of a prepaid item's overage
+// ("overage:pw_base_workstations"), reported into its overage service.
+const OveragePrefix = "overage:"
+
 // IsStorageMetric reports whether name is one of the storage metrics.
 func IsStorageMetric(name string) bool {
 	return name == MetricQuotaOverageTotal || name == MetricClass1Free || name == MetricClass2Billed
@@ -103,6 +107,9 @@ type Mapping struct {
 	InfraID    string     `json:"infraId,omitempty"`
 	ServiceID  int64      `json:"serviceId"`
 	Conversion Conversion `json:"conversion"`
+	// OverageServiceID is the service a prepaid item's usage above its
+	// contract units is billed as (0: no overage, the quota is hard).
+	OverageServiceID int64 `json:"overageServiceId,omitempty"`
 }
 
 // ConversionFor builds a mapping's conversion from its stored columns, or the
@@ -172,6 +179,10 @@ type Input struct {
 	Samples          []Sample
 	Mappings         []Mapping
 	ContractServices []ContractService
+	// Overage asks for the prepaid-with-overage lines (overageLines); the
+	// usage workflow sets it only when settling a closed period from its
+	// billing report, so overage is billed from billing-grade figures only.
+	Overage bool
 }
 
 type quantity struct {
@@ -398,6 +409,10 @@ func Compute(in Input) ([]Line, []string) {
 		}
 	}
 
+	if in.Overage {
+		lines = append(lines, overageLines(in, items, byService, quotaServices, &problems)...)
+	}
+
 	// One metric per contract service: a second one would fight over its units.
 	count := map[int64][]string{}
 	for _, l := range lines {
@@ -429,6 +444,108 @@ func Compute(in Input) ([]Line, []string) {
 		return a.Metric < b.Metric
 	})
 	return kept, problems
+}
+
+// overageLines bills "prepaid with overage" (SPEC F18) for every mapping
+// with an overage service whose item is on a prepaid contract: the item's
+// usage U (summed like a pay-as-you-go item) above the contract units N in
+// effect at the effective date (summed over the prepaid contracts holding the
+// item's service; for byte-measured items N GiB, as the quota is set) is
+// max(0, U − N), converted by the item's own mapping (divisor, rounding) and
+// reported into the overage service on one of those prepaid contracts. The
+// overage service must already be on that contract (0 units will do); units
+// are a level, so a period without overage sets it back to 0.
+func overageLines(in Input, items map[itemKey]*quantity, byService map[int64][]ContractService, quotaServices map[int64]bool, problems *[]string) []Line {
+	var lines []Line
+	for _, m := range in.Mappings {
+		if m.OverageServiceID == 0 || m.ServiceID == 0 || IsStorageMetric(m.Item) {
+			continue
+		}
+		metric := OveragePrefix + m.Item
+		if m.InfraID != "" {
+			metric += "@" + m.InfraID
+		}
+		contracts := map[int64]bool{}
+		var units int64
+		var ids []string
+		for _, cs := range byService[m.ServiceID] {
+			if cs.PAYG {
+				continue
+			}
+			units += cs.Units
+			if !contracts[cs.ContractID] {
+				contracts[cs.ContractID] = true
+				ids = append(ids, fmt.Sprint(cs.ContractID))
+			}
+		}
+		if len(contracts) == 0 {
+			continue // not prepaid in this period: there are no units to exceed
+		}
+		if quotaServices[m.OverageServiceID] {
+			*problems = append(*problems, fmt.Sprintf("%s: overage service %d is an offering item's prepaid service; overage is not reported there", metric, m.OverageServiceID))
+			continue
+		}
+		conv := m.Conversion
+		q := items[itemKey{m.Item, m.InfraID}]
+		used, samples := new(big.Rat), []Sample(nil)
+		if q != nil {
+			used, samples = q.sum, q.samples
+			if conv.RawUnit == "" {
+				conv = DefaultConversion(q.unit)
+			}
+		}
+		if conv.RawUnit == "" {
+			conv = DefaultConversion(UnitQuantity)
+		}
+		prepaid := new(big.Rat).SetInt64(units)
+		if conv.RawUnit == UnitBytes {
+			prepaid.Mul(prepaid, new(big.Rat).SetInt64(1<<30))
+		}
+		over := new(big.Rat).Sub(used, prepaid)
+		if over.Sign() < 0 {
+			over.SetInt64(0)
+		}
+		billed, err := conv.Bill(over)
+		if err != nil {
+			*problems = append(*problems, fmt.Sprintf("%s: %v", metric, err))
+			continue
+		}
+		if !billed.IsInt64() || billed.Int64() > math.MaxInt32 {
+			*problems = append(*problems, fmt.Sprintf("%s: %s %s is more than Autotask can count", metric, billed, conv.BilledUnit))
+			continue
+		}
+		var targets []ContractService
+		for _, cs := range byService[m.OverageServiceID] {
+			if contracts[cs.ContractID] {
+				targets = append(targets, cs)
+			}
+		}
+		switch {
+		case len(targets) == 0 && billed.Sign() > 0:
+			*problems = append(*problems, fmt.Sprintf("%s: %s %s above the prepaid units, but overage service %d is not on prepaid contract %s; add it (0 units) to bill the overage",
+				metric, billed, conv.BilledUnit, m.OverageServiceID, strings.Join(ids, ", ")))
+			continue
+		case len(targets) == 0:
+			continue
+		case len(targets) > 1:
+			var on []string
+			for _, cs := range targets {
+				on = append(on, fmt.Sprint(cs.ContractID))
+			}
+			*problems = append(*problems, fmt.Sprintf("%s: overage service %d is on contracts %s; overage is reported into one contract only, so nothing was reported",
+				metric, m.OverageServiceID, strings.Join(on, ", ")))
+			continue
+		}
+		prepaidText := fmt.Sprintf("prepaid %d units", units)
+		if conv.RawUnit == UnitBytes {
+			prepaidText += fmt.Sprintf(" (%s bytes)", FormatDecimal(prepaid))
+		}
+		rule := fmt.Sprintf("%s; overage: usage %s %s − %s (contract %s) = %s %s", conv.Rule(), FormatDecimal(used), conv.RawUnit,
+			prepaidText, strings.Join(ids, ", "), FormatDecimal(over), conv.RawUnit)
+		lines = append(lines, Line{ContractService: targets[0], Metric: metric, InfraID: m.InfraID, Raw: FormatDecimal(over), RawUnit: conv.RawUnit,
+			Billed: billed.Int64(), BilledUnit: conv.BilledUnit, Rounding: rule, Samples: samples})
+	}
+	return lines
 }
 
 // class1Names are the Class 1 (free) usage names of a storage.

@@ -372,3 +372,63 @@ func mustCompute(t *testing.T, in Input) []Line {
 	}
 	return lines
 }
+
+// TestCompute_PrepaidOverageBillsUsageAboveTheUnits: 14 workstations used on
+// a prepaid contract of 10 bill 4 units of the overage service on the same
+// contract, with the subtraction in the rounding note; storage compares bytes
+// with GiB units. No overage, the Overage switch off, a PAYG contract or an
+// overage service missing from the contract write no line.
+func TestCompute_PrepaidOverageBillsUsageAboveTheUnits(t *testing.T) {
+	const ws, wsOver, st, stOver = 301, 311, 305, 315
+	gib := int64(1) << 30
+	samples := []Sample{
+		{TenantID: "t", Item: "pw_base_workstations", UsageName: "workstations", Unit: UnitQuantity, Value: "14"},
+		{TenantID: "t", Item: "pw_base_storage", UsageName: "storage", InfraID: "i", Unit: UnitBytes, Value: big.NewInt(100*gib + 1).String()},
+	}
+	maps := []Mapping{
+		{Item: "pw_base_workstations", ServiceID: ws, OverageServiceID: wsOver, Conversion: DefaultConversion(UnitQuantity)},
+		{Item: "pw_base_storage", InfraID: "i", ServiceID: st, OverageServiceID: stOver, Conversion: DefaultConversion(UnitBytes)},
+	}
+	prepaid := []ContractService{
+		{ContractID: 7, ContractServiceID: 71, ServiceID: ws, Units: 10},
+		{ContractID: 7, ContractServiceID: 72, ServiceID: wsOver, Units: 0},
+		{ContractID: 7, ContractServiceID: 73, ServiceID: st, Units: 100},
+		{ContractID: 7, ContractServiceID: 74, ServiceID: stOver, Units: 0},
+	}
+	in := Input{Samples: samples, Mappings: maps, ContractServices: prepaid, Overage: true}
+	lines, problems := Compute(in)
+	if len(problems) != 0 || len(lines) != 2 {
+		t.Fatalf("lines %+v problems %v; want two overage lines", lines, problems)
+	}
+	w, s := lines[0], lines[1]
+	if w.ContractService.ContractServiceID != 72 || w.Metric != "overage:pw_base_workstations" || w.Billed != 4 || w.Raw != "4" ||
+		!strings.Contains(w.Rounding, "usage 14 quantity − prepaid 10 units (contract 7) = 4 quantity") {
+		t.Fatalf("workstations overage = %+v; want 4 units into contract service 72 explained", w)
+	}
+	if s.ContractService.ContractServiceID != 74 || s.Metric != "overage:pw_base_storage@i" || s.Billed != 1 || s.Raw != "1" ||
+		!strings.Contains(s.Rounding, "prepaid 100 units (107374182400 bytes)") {
+		t.Fatalf("storage overage = %+v; want one byte above 100 GiB billed as 1 GB into contract service 74", s)
+	}
+
+	off := in
+	off.Overage = false
+	if lines, _ := Compute(off); len(lines) != 0 {
+		t.Fatalf("Overage off: %+v; want no line (live estimates never bill overage)", lines)
+	}
+	under := in
+	under.Samples = []Sample{{TenantID: "t", Item: "pw_base_workstations", UsageName: "workstations", Unit: UnitQuantity, Value: "9"}}
+	if lines, _ := Compute(under); len(lines) != 2 || lines[0].Billed != 0 || lines[1].Billed != 0 {
+		t.Fatalf("9 of 10 used, no storage: %+v; want lines of 0 (the ledger skips them while the services have 0 units)", lines)
+	}
+	payg := in
+	payg.ContractServices = []ContractService{{ContractID: 8, ContractServiceID: 81, ServiceID: ws, PAYG: true}, {ContractID: 8, ContractServiceID: 82, ServiceID: wsOver, PAYG: true}}
+	if lines, _ := Compute(payg); len(lines) != 1 || lines[0].Metric != "pw_base_workstations" || lines[0].Billed != 14 {
+		t.Fatalf("PAYG: %+v; want the whole usage into the item's own service, no overage line", lines)
+	}
+	missing := in
+	missing.ContractServices = prepaid[:1]
+	lines, problems = Compute(missing)
+	if len(lines) != 0 || len(problems) != 1 || !strings.Contains(problems[0], "overage service 311 is not on prepaid contract 7") {
+		t.Fatalf("overage service not on the contract: %+v %v; want a problem naming the fix", lines, problems)
+	}
+}

@@ -235,7 +235,7 @@ func (s *Sandbox) handlePutOfferingItems(w http.ResponseWriter, r *http.Request)
 				if t.usages == nil {
 					t.usages = map[int]*usageState{}
 				}
-				u := simulatedUsage(t.id, catalog[i], cur.value)
+				u := simulatedUsage(t.id, catalog[i], cur.value, cur.overage)
 				t.usages[i] = &usageState{value: u, absolute: u}
 			}
 		}
@@ -260,17 +260,19 @@ func copyF(p *float64) *float64 {
 	return &v
 }
 
-// simulatedUsage is a plausible, repeatable use of an item: a few workloads
-// (within a quota), or tens of GiB of storage.
-func simulatedUsage(tenantID string, c catItem, quota *float64) float64 {
+// simulatedUsage is a plausible, repeatable use of an item: a few workloads,
+// or tens of GiB of storage. As Acronis does (reference §3.3), a hard quota
+// (an overage limit set) stops use at quota + overage; a soft quota (no
+// overage limit, "prepaid with overage") lets use go past it.
+func simulatedUsage(tenantID string, c catItem, quota, overage *float64) float64 {
 	h := fnv.New32a()
 	h.Write([]byte(tenantID + "/" + c.name + "/" + c.infraID))
 	n := float64(h.Sum32()%10 + 3)
 	if c.unit == "bytes" {
 		return (n*17 + 20) * (1 << 30)
 	}
-	if quota != nil && *quota < n {
-		return *quota
+	if quota != nil && overage != nil && *quota+*overage < n {
+		return *quota + *overage
 	}
 	return n
 }
