@@ -421,7 +421,7 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 func holdBelowUsage(ctx context.Context, api AcronisAPI, in ApplyQuotasInput, changes []acronis.OfferingItem, report []QuotaChange) ([]acronis.OfferingItem, []QuotaChange, []QuotaChange, error) {
 	lowers := false
 	for _, ch := range changes {
-		if !ch.Quota.Unlimited() {
+		if !ch.Quota.Unlimited() && ch.Quota.Overage != nil {
 			lowers = true
 			break
 		}
@@ -440,7 +440,9 @@ func holdBelowUsage(ctx context.Context, api AcronisAPI, in ApplyQuotasInput, ch
 	var keep []acronis.OfferingItem
 	var kept, held []QuotaChange
 	for i, ch := range changes {
-		if !ch.Quota.Unlimited() && *ch.Quota.Value < used[ch.Key()] && in.Confirmed[report[i].Item] != report[i].After {
+		// A soft quota blocks nothing: only a hard one below usage is held.
+		hard := !ch.Quota.Unlimited() && ch.Quota.Overage != nil
+		if hard && *ch.Quota.Value < used[ch.Key()] && in.Confirmed[report[i].Item] != report[i].After {
 			held = append(held, report[i])
 			continue
 		}

@@ -79,15 +79,27 @@ type PlanConfig struct {
 // PlanCustomer decides a customer's desired state from its snapshot under the
 // current settings, service mappings and catalog.
 func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (entitlement.Plan, error) {
-	cfg, err := s.LoadPlanConfig(ctx)
+	cfg, err := s.loadPlanConfig(ctx)
 	if err != nil {
 		return entitlement.Plan{}, err
 	}
-	return s.PlanWith(ctx, cfg, in, nil)
+	return s.planWith(ctx, cfg, in, nil)
 }
 
+// Planner lends the store activities' planner to code outside workflows
+// (previews) without making its methods activities.
+type Planner struct{ Store *Store }
+
 // LoadPlanConfig reads the saved configuration plans are made under.
-func (s *Store) LoadPlanConfig(ctx context.Context) (PlanConfig, error) {
+func (p Planner) LoadPlanConfig(ctx context.Context) (PlanConfig, error) { return p.Store.loadPlanConfig(ctx) }
+
+// PlanWith plans one customer under cfg. tenantID, when not nil, is the
+// mapping to plan with instead of the saved one.
+func (p Planner) PlanWith(ctx context.Context, cfg PlanConfig, in PlanInput, tenantID *string) (entitlement.Plan, error) {
+	return p.Store.planWith(ctx, cfg, in, tenantID)
+}
+
+func (s *Store) loadPlanConfig(ctx context.Context) (PlanConfig, error) {
 	cur, err := s.currentSettings(ctx)
 	if err != nil {
 		return PlanConfig{}, err
@@ -103,9 +115,7 @@ func (s *Store) LoadPlanConfig(ctx context.Context) (PlanConfig, error) {
 	return PlanConfig{Settings: cur, Mappings: mappings, Catalog: catalog}, nil
 }
 
-// PlanWith plans one customer under cfg. tenantID, when not nil, is the
-// mapping to plan with instead of the saved one.
-func (s *Store) PlanWith(ctx context.Context, cfg PlanConfig, in PlanInput, tenantID *string) (entitlement.Plan, error) {
+func (s *Store) planWith(ctx context.Context, cfg PlanConfig, in PlanInput, tenantID *string) (entitlement.Plan, error) {
 	em := make([]entitlement.Mapping, 0, len(cfg.Mappings))
 	for _, m := range cfg.Mappings {
 		e := entitlement.Mapping{ItemName: m.OfferingItem, InfraID: m.InfraID, Free: m.Free}

@@ -53,7 +53,7 @@ func withTemporalOn(t testing.TB, h *apiHarness) *apiHarness {
 	}
 	cust := workflows.Customers{Client: c, TaskQueue: queue}
 	h.srv.deps.Customers = cust
-	h.srv.deps.Plans = &planner.Service{DB: h.store, Decide: acts[2].(*activities.Store), Customers: cust, Items: acr.ReadTenantItems, Now: time.Now}
+	h.srv.deps.Plans = &planner.Service{DB: h.store, Decide: activities.Planner{Store: acts[2].(*activities.Store)}, Customers: cust, Items: acr.ReadTenantItems, Now: time.Now}
 	return h
 }
 

@@ -28,7 +28,8 @@ func (w *world) readTenantItems(context.Context, string) ([]plan.ItemState, erro
 	defer w.mu.Unlock()
 	var out []plan.ItemState
 	for k, v := range w.inAcronis {
-		out = append(out, plan.ItemState{Key: k, Enabled: true, Quota: &v, Usage: w.usage[k]})
+		hard := 0.0
+		out = append(out, plan.ItemState{Key: k, Enabled: true, Quota: &v, Overage: &hard, Usage: w.usage[k]})
 	}
 	for k, u := range w.usage {
 		if _, ok := w.inAcronis[k]; !ok {

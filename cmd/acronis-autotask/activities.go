@@ -116,7 +116,7 @@ func newPlanner(st *store.Store, p *connections.Provider, cust workflows.Custome
 	acr := newAcronisActivities(st, p)
 	return &planner.Service{
 		DB:        st,
-		Decide:    &activities.Store{DB: st, Catalog: acr.Catalog, Day: day.d},
+		Decide:    activities.Planner{Store: &activities.Store{DB: st, Catalog: acr.Catalog, Day: day.d}},
 		Customers: cust,
 		Items:     acr.ReadTenantItems,
 		Now:       time.Now,

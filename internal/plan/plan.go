@@ -28,7 +28,8 @@ const (
 	WarnTrialEnding   = "trial ending"
 )
 
-// softSuffix marks a current quota that lets the tenant go above it.
+// softSuffix marks a quota the tenant may use beyond ("prepaid with
+// overage"), as the quota activity reports it.
 const softSuffix = " (soft)"
 
 // ItemState is one offering item of a tenant as Acronis has it now.
@@ -92,9 +93,11 @@ func Describe(desired []entitlement.Quota, current []ItemState) ([]ItemWrite, []
 			w.CurrentQuota = "unlimited"
 			if cur.Quota != nil {
 				w.CurrentQuota = number(*cur.Quota)
-				if cur.Overage == nil || *cur.Overage != 0 {
-					// The integration writes hard quotas: a soft one is rewritten.
-					w.CurrentQuota += softSuffix
+				switch {
+				case cur.Overage == nil:
+					w.CurrentQuota += softSuffix // no limit above the quota
+				case *cur.Overage != 0:
+					w.CurrentQuota += " (overage " + number(*cur.Overage) + ")"
 				}
 			}
 		}
@@ -160,6 +163,8 @@ func quotaText(q entitlement.Quota) string {
 		return "off"
 	case q.Value == nil:
 		return "unlimited"
+	case q.Soft:
+		return strconv.FormatInt(*q.Value, 10) + softSuffix
 	default:
 		return strconv.FormatInt(*q.Value, 10)
 	}

@@ -87,7 +87,12 @@ func TestPlan_WritesExactlyWhatItLists(t *testing.T) {
 				f := float64(rng.IntN(30)) * scale(it)
 				v = &f
 			}
-			if err := sb.SetQuota(acsandbox.LitwareID, it.Name, it.InfraID, v, nil); err != nil {
+			var overage *float64 // nil: soft, as an admin may leave it
+			if rng.IntN(2) == 0 {
+				o := float64(rng.IntN(3))
+				overage = &o
+			}
+			if err := sb.SetQuota(acsandbox.LitwareID, it.Name, it.InfraID, v, overage); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -101,7 +106,7 @@ func TestPlan_WritesExactlyWhatItLists(t *testing.T) {
 			q := entitlement.Quota{Item: it, Enabled: rng.IntN(4) > 0}
 			if q.Enabled && rng.IntN(5) > 0 {
 				v := int64(rng.IntN(30)) * int64(scale(it))
-				q.Value = &v
+				q.Value, q.Soft = &v, rng.IntN(4) == 0 // prepaid with overage
 			}
 			desired = append(desired, q)
 		}
@@ -112,7 +117,8 @@ func TestPlan_WritesExactlyWhatItLists(t *testing.T) {
 		pc := workflows.PreviewCustomer(st, p, "", before, time.Now())
 
 		sent := sb.RequestLog().Count(puts)
-		v, err := env.ExecuteActivity(act.ApplyQuotas, activities.ApplyQuotasInput{CompanyID: 107, TenantID: acsandbox.LitwareID, Quotas: desired, Reason: "property"})
+		v, err := env.ExecuteActivity(act.ApplyQuotas, activities.ApplyQuotasInput{CompanyID: 107, TenantID: acsandbox.LitwareID, Quotas: desired, Reason: "property",
+			KeepUsage: true, Confirmed: pc.BelowUsage()}) // as the workflow writes a confirmed plan
 		if err != nil {
 			t.Fatalf("round %d: apply: %v", round, err)
 		}
@@ -121,6 +127,9 @@ func TestPlan_WritesExactlyWhatItLists(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := read()
+		if len(res.Held) > 0 {
+			t.Fatalf("round %d: the confirmed plan's writes %+v were held", round, res.Held)
+		}
 
 		var listed, changed []string
 		want := map[string]string{}
