@@ -25,6 +25,8 @@ type ProvisionInput struct {
 	// MayExist is set when an earlier attempt may have created the tenant: it is
 	// then looked up by its internal tag before anything is created.
 	MayExist bool `json:"mayExist,omitempty"`
+	// Warnings are the plan's; shadow mode records them with each write.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AuditInput is an audit entry about a customer, written by workflow code.
@@ -54,12 +56,16 @@ type ApplyQuotasInput struct {
 	TenantID  string              `json:"tenantId"`
 	Quotas    []entitlement.Quota `json:"quotas"`
 	Reason    string              `json:"reason"`
+	// Warnings are the plan's; shadow mode records them with each write.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AppliedQuotas reports what changed in Acronis.
 type AppliedQuotas struct {
 	Changed []QuotaChange `json:"changed,omitempty"`
 	At      time.Time     `json:"at"`
+	// Shadow: the changes were recorded (shadow mode), not made.
+	Shadow bool `json:"shadow,omitempty"`
 }
 
 // QuotaChange is one offering item whose state moved.

@@ -149,6 +149,7 @@ func (s *Store) customerSettings(st settings.Settings) entitlement.CustomerSetti
 		DeleteEnabled:       d.Delete.Enabled,
 		TwoWaySync:          st.TwoWaySync,
 		DeleteAfter:         time.Duration(d.Delete.AfterDays) * day,
+		Shadow:              st.Shadow(),
 	}
 }
 

@@ -29,6 +29,19 @@ type Client struct {
 	// console marks the view for REST API and console reads: cached, lowest
 	// priority, and never waiting long for the budget.
 	console bool
+	// gate, when set, receives every write instead of Autotask (shadow mode).
+	gate WriteGate
+}
+
+// WriteGate takes a write (method, path, body) in place of Autotask; an
+// error fails the write.
+type WriteGate func(ctx context.Context, method, path string, body any) error
+
+// WithWriteGate is a view of the client whose writes go to g instead of
+// Autotask (reads still go to Autotask); created records get placeholder
+// ids below zero, which Autotask never uses.
+func (c *Client) WithWriteGate(g WriteGate) *Client {
+	return &Client{conn: c.conn, priority: c.priority, console: c.console, gate: g}
 }
 
 // ConsoleMaxWait is the longest a Console read waits for the budget before it
@@ -116,14 +129,14 @@ func (c *Client) BaseURL() string { return c.base.Load().String() }
 // WithPriority is a view of the client whose requests spend the shared
 // budget at priority p.
 func (c *Client) WithPriority(p Priority) *Client {
-	return &Client{conn: c.conn, priority: p, console: c.console}
+	return &Client{conn: c.conn, priority: p, console: c.console, gate: c.gate}
 }
 
 // Console is the view for reads made on behalf of the REST API or a console:
 // answers are cached for Config.ConsoleCacheTTL and misses spend the budget at
 // PriorityScan, so browsing can neither drain the budget nor starve tickets.
 func (c *Client) Console() *Client {
-	return &Client{conn: c.conn, priority: PriorityScan, console: true}
+	return &Client{conn: c.conn, priority: PriorityScan, console: true, gate: c.gate}
 }
 
 // Budget reports the shared budget (bucket, hourly allowance, other
