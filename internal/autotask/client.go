@@ -44,6 +44,10 @@ func (c *Client) WithWriteGate(g WriteGate) *Client {
 	return &Client{conn: c.conn, priority: c.priority, console: c.console, gate: g}
 }
 
+// Gated reports whether writes go to a WriteGate instead of Autotask: the ids
+// they answer with are placeholders that must not be kept as Autotask's.
+func (c *Client) Gated() bool { return c.gate != nil }
+
 // ConsoleMaxWait is the longest a Console read waits for the budget before it
 // fails as throttled (the REST API answers 503 with Retry-After): a person
 // waiting on a page is better told to come back than held for minutes.
