@@ -13,6 +13,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 	"github.com/acronis-autotask/acronis-autotask/internal/shadow"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
 // ShadowStore reads the writes shadow mode recorded; *store.Store satisfies it.
@@ -39,6 +40,9 @@ type ShadowCustomer struct {
 	// Warnings are the warnings of the customer's current plan.
 	Warnings []string      `json:"warnings"`
 	Writes   []ShadowWrite `json:"writes"`
+	// Waiting are the customer's due steps (deprovisioning, the trial's end)
+	// that shadow mode neither makes nor records: they run once live.
+	Waiting []workflows.PendingAction `json:"waiting"`
 }
 
 // ShadowWrite is one write shadow mode held back.
@@ -93,15 +97,15 @@ func (s *Server) shadowReport(ctx context.Context, cursor string, limit int) (Sh
 	}
 	out := ShadowReport{Mode: string(set.Mode), Customers: make([]ShadowCustomer, 0, len(page.Customers)), NextCursor: page.NextCursor}
 	for _, pc := range page.Customers {
-		out.Customers = append(out.Customers, s.shadowCustomer(ctx, pc))
+		out.Customers = append(out.Customers, s.shadowCustomer(ctx, pc, set.Shadow()))
 	}
 	return out, nil
 }
 
 // shadowCustomer adds the customer's current plan (its workflow's state) to
 // its recorded writes; a customer whose workflow cannot be asked shows no warnings.
-func (s *Server) shadowCustomer(ctx context.Context, pc shadow.Customer) ShadowCustomer {
-	out := ShadowCustomer{CompanyID: pc.CompanyID, Warnings: []string{}, Writes: make([]ShadowWrite, 0, len(pc.Writes))}
+func (s *Server) shadowCustomer(ctx context.Context, pc shadow.Customer, shadowNow bool) ShadowCustomer {
+	out := ShadowCustomer{CompanyID: pc.CompanyID, Warnings: []string{}, Writes: make([]ShadowWrite, 0, len(pc.Writes)), Waiting: []workflows.PendingAction{}}
 	for _, w := range pc.Writes {
 		sw := ShadowWrite{Vendor: w.Vendor, Operation: w.Operation, Target: w.Target, Payload: auditDocument(w.Payload),
 			Warnings: w.Warnings, WorkflowID: w.WorkflowID, Activity: w.Activity, FirstAt: w.FirstAt, LastAt: w.LastAt}
@@ -120,6 +124,9 @@ func (s *Server) shadowCustomer(ctx context.Context, pc shadow.Customer) ShadowC
 	out.CompanyName, out.State = st.CompanyName, string(st.Phase)
 	if st.Plan != nil && st.Plan.Desired.Warnings != nil {
 		out.Warnings = st.Plan.Desired.Warnings
+	}
+	if shadowNow && st.Pending != nil {
+		out.Waiting = st.Pending
 	}
 	return out
 }

@@ -79,6 +79,8 @@ func TestE2E_ShadowModeSendsNoWritesThenGoingLiveMakesThem(t *testing.T) {
 		t.Errorf("malformed cursor = %d %v, want 400", code, body["_raw"])
 	}
 
+	recorded := shadowOps(a, contoso)
+
 	// Going live re-plans everyone: Contoso's tenant and quotas are made for real.
 	_, cur := a.call("GET", "/api/v1/settings", e2eRead, "", nil)
 	code, body := a.call("PATCH", "/api/v1/settings", e2eAdmin, `{"mode":"live"}`,
@@ -90,7 +92,15 @@ func TestE2E_ShadowModeSendsNoWritesThenGoingLiveMakesThem(t *testing.T) {
 		q := quota(s, "Contoso Ltd", "pw_base_workstations", "")
 		return q == "25/0", q + " " + fmt.Sprint(status(a, contoso)["state"])
 	})
-	if w := strings.Join(vendorWrites(s.acronis.RequestLog()), "; "); !strings.Contains(w, "POST /api/2/tenants") || !strings.Contains(w, "offering_items") {
-		t.Errorf("live Acronis writes = %s; want the tenant and its quotas", w)
+	live := strings.Join(vendorWrites(s.acronis.RequestLog()), "; ")
+	if !strings.Contains(live, "POST /api/2/tenants") || !strings.Contains(live, "offering_items") {
+		t.Errorf("live Acronis writes = %s; want the tenant and its quotas", live)
+	}
+	// The report named the writes live mode then made: every Acronis write
+	// recorded for Contoso is among the requests Acronis got once live.
+	for _, op := range recorded {
+		if endpoint, ok := strings.CutPrefix(op, "acronis "); ok && !strings.Contains(live, endpoint+" ×") {
+			t.Errorf("shadow mode recorded %q for Contoso, live mode never sent it (live: %s)", endpoint, live)
+		}
 	}
 }
