@@ -16,6 +16,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+	"github.com/acronis-autotask/acronis-autotask/internal/shadow"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
 
@@ -85,6 +86,7 @@ func InternalTag(companyID int64) string {
 // earlier attempt created), sets 2FA and pricing mode, enables Cyber
 // Protection, creates the admin user and sends its activation email once.
 func (a *Acronis) ProvisionTenant(ctx context.Context, in ProvisionInput) (Provisioned, error) {
+	ctx = shadow.WithCustomer(ctx, in.CompanyID, in.Warnings)
 	api, err := a.Client(ctx)
 	if err != nil {
 		return Provisioned{}, err
@@ -356,6 +358,7 @@ func (a *Acronis) sendActivationOnce(ctx context.Context, api AcronisAPI, compan
 // writing only what differs. Items to turn off keep their status where they
 // have one and get quota 0, because Acronis refuses to turn off an item in use.
 func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (AppliedQuotas, error) {
+	ctx = shadow.WithCustomer(ctx, in.CompanyID, in.Warnings)
 	api, err := a.Client(ctx)
 	if err != nil {
 		return AppliedQuotas{}, err
@@ -397,7 +400,7 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 		changes = append(changes, want)
 		report = append(report, QuotaChange{Item: q.Item.Key(), Before: describe(cur, exists), After: describe(want, true)})
 	}
-	out := AppliedQuotas{At: time.Now().UTC()}
+	out := AppliedQuotas{At: time.Now().UTC(), Shadow: isShadow(api)}
 	if in.KeepUsage {
 		changes, report, out.Held, err = holdBelowUsage(ctx, api, in, changes, report)
 		if err != nil {
@@ -504,6 +507,7 @@ func (a *Acronis) DisableTenant(ctx context.Context, in TenantStateInput) error 
 }
 
 func (a *Acronis) setEnabled(ctx context.Context, in TenantStateInput, enabled bool) error {
+	ctx = shadow.WithCustomer(ctx, in.CompanyID, nil)
 	api, err := a.Client(ctx)
 	if err != nil {
 		return err
@@ -525,6 +529,7 @@ func (a *Acronis) setEnabled(ctx context.Context, in TenantStateInput, enabled b
 // DeleteTenant deletes a tenant, disabling it first as Acronis requires. A
 // tenant already gone counts as deleted, so a retry after a lost answer succeeds.
 func (a *Acronis) DeleteTenant(ctx context.Context, in TenantStateInput) error {
+	ctx = shadow.WithCustomer(ctx, in.CompanyID, nil)
 	api, err := a.Client(ctx)
 	if err != nil {
 		return err
@@ -655,6 +660,12 @@ func (a *Acronis) audit(ctx context.Context, companyID int64, tenantID, kind, re
 	if err := a.Store.AppendAudit(ctx, e); err != nil {
 		activity.GetLogger(ctx).Error("audit log write failed", "kind", kind, "error", err)
 	}
+}
+
+// isShadow reports whether api records writes instead of sending them.
+func isShadow(api AcronisAPI) bool {
+	g, ok := api.(interface{ Shadow() bool })
+	return ok && g.Shadow()
 }
 
 func mustJSON(v any) json.RawMessage {

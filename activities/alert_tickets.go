@@ -97,6 +97,15 @@ func (a *Alerts) AlertCreateTicket(ctx context.Context, in AlertTicketInput) (al
 	if err != nil {
 		return in.Ref, err
 	}
+	if c.Gated() {
+		// Shadow mode records the create; its id is a placeholder, so the row
+		// keeps no ticket (nor a counted attempt) and the alert's next event
+		// after going live creates the real one.
+		if _, err := c.CreateTicket(ctx, t); err != nil {
+			return in.Ref, classify("record the ticket of alert "+in.Event.AlertID, err)
+		}
+		return in.Ref, nil
+	}
 	// Counted before the create is sent: from here on every attempt looks the ticket up first.
 	if _, err := a.Store.MarkAlertTicketCreateAttempt(ctx, row.ID); err != nil {
 		return in.Ref, classify("count the ticket create of alert "+in.Event.AlertID, err)
@@ -241,6 +250,9 @@ func (a *Alerts) AlertCloseTicket(ctx context.Context, in AlertTicketInput) (ale
 			in.Event.AlertID, in.Event.Type, in.Event.UpdatedAt.UTC().Format(time.RFC3339))}); err != nil {
 		return in.Ref, err
 	}
+	if c.Gated() {
+		return in.Ref, nil // recorded, not made: the ticket stays open as it is in Autotask
+	}
 	return a.markClosed(ctx, in.Ref.RowID, in.At)
 }
 
@@ -280,6 +292,9 @@ func (a *Alerts) AlertReopenTicket(ctx context.Context, in AlertTicketInput) (al
 		Text: fmt.Sprintf("The Acronis alert %s (%s) occurred again at %s; the ticket was re-opened.",
 			in.Event.AlertID, in.Event.Type, in.Event.UpdatedAt.UTC().Format(time.RFC3339))}); err != nil {
 		return in.Ref, err
+	}
+	if c.Gated() {
+		return in.Ref, nil // recorded, not made: the ticket stays closed as it is in Autotask
 	}
 	t, err := a.Store.ReopenAlertTicket(ctx, in.Ref.RowID, in.At)
 	if errors.Is(err, store.ErrConflict) {

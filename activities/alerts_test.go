@@ -696,3 +696,81 @@ func TestFindCompletedTickets_ReopenedAndCompletedAgainIsReportedAgain(t *testin
 		t.Errorf("completed = %d, want the second completion reported", res.TicketsComplete)
 	}
 }
+
+// setMode saves the current settings with mode m.
+func (h *alertHarness) setMode(m settings.Mode) {
+	h.t.Helper()
+	ctx := context.Background()
+	cur, err := h.st.CurrentSettings(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	s, err := settings.Decode(cur.Document)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	s.Mode = m
+	doc, _ := json.Marshal(s)
+	if _, err := h.st.SaveSettings(ctx, doc, cur.Version, store.Actor{Name: "test"}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestAlertTickets_ShadowModeKeepsNoPlaceholderTicketAndGoingLiveCreatesTheRealOne(t *testing.T) {
+	h := newAlertHarness(t, func(s *settings.Settings) {
+		s.Mode = settings.ModeShadow
+		s.Tickets.AutoClose = settings.AutoClose{Enabled: true, StatusID: alertsPtr[int64](5)}
+	})
+	gate := &WriteGate{Store: h.st}
+	h.acts.Autotask = func(ctx context.Context) (*autotask.Client, error) { return gate.Autotask(ctx, h.atc) }
+	ctx := context.Background()
+	ev := h.event()
+	before := h.at.TicketCount()
+
+	// Shadow: the create is recorded; the row keeps no ticket and no counted attempt.
+	ref, err := h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: h.open(ev), Event: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, _ := h.st.LatestAlertTicket(ctx, ev.AlertID)
+	if ref.TicketID != 0 || row.TicketID != nil || row.CreateAttempts != 0 {
+		t.Fatalf("after a shadow create: ref ticket %d, row ticket %v, attempts %d; want no ticket and no attempt", ref.TicketID, row.TicketID, row.CreateAttempts)
+	}
+	if n := h.at.TicketCount() - before; n != 0 {
+		t.Fatalf("shadow mode created %d tickets in Autotask", n)
+	}
+	rep, err := h.st.ShadowReport(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Customers) != 1 || rep.Customers[0].CompanyID != litwareCompany || rep.Customers[0].Writes[0].Operation != "POST Tickets" {
+		t.Errorf("shadow report = %+v, want Litware's ticket create", rep.Customers)
+	}
+
+	// Live: the same reserved row gets the real ticket, with no look-up first.
+	h.setMode(settings.ModeLive)
+	reqs := h.autotaskRequests(func() {
+		if ref, err = h.ticketStep(h.acts.AlertCreateTicket, AlertTicketInput{Ref: ref, Event: ev}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if reqs[queryTicketsEndpoint] != 0 || reqs[createTicketEndpoint] != 1 {
+		t.Errorf("live create's Autotask requests = %v, want one create and no look-up", reqs)
+	}
+	tickets := h.at.TicketsByExternalID(ev.AlertID)
+	if len(tickets) != 1 || ref.TicketID != tickets[0].ID || ref.TicketID <= 0 {
+		t.Fatalf("live ticket %d, Autotask has %d with the alert id; want the one", ref.TicketID, len(tickets))
+	}
+
+	// Shadow again: closing is recorded, so the ticket stays open here as in Autotask.
+	h.setMode(settings.ModeShadow)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	after, err := h.ticketStep(h.acts.AlertCloseTicket, AlertTicketInput{Ref: ref, Event: ev, At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, _ := h.at.Ticket(ref.TicketID)
+	if !after.Open() || tk.Status == 5 || len(h.at.TicketNotes(ref.TicketID)) != 0 {
+		t.Errorf("after a shadow close: recorded open=%v, Autotask status %d with %d notes; want open, untouched", after.Open(), tk.Status, len(h.at.TicketNotes(ref.TicketID)))
+	}
+}

@@ -25,6 +25,8 @@ type ProvisionInput struct {
 	// MayExist is set when an earlier attempt may have created the tenant: it is
 	// then looked up by its internal tag before anything is created.
 	MayExist bool `json:"mayExist,omitempty"`
+	// Warnings are the plan's; shadow mode records them with each write.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AuditInput is an audit entry about a customer, written by workflow code.
@@ -59,6 +61,8 @@ type ApplyQuotasInput struct {
 	// confirmed showed) says so: nothing goes below usage unseen (issue 14).
 	KeepUsage bool              `json:"keepUsage,omitempty"`
 	Confirmed map[string]string `json:"confirmed,omitempty"`
+	// Warnings are the plan's; shadow mode records them with each write.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AppliedQuotas reports what changed in Acronis.
@@ -67,6 +71,8 @@ type AppliedQuotas struct {
 	// Held are the writes KeepUsage kept back: After is the quota asked for.
 	Held []QuotaChange `json:"held,omitempty"`
 	At   time.Time     `json:"at"`
+	// Shadow: the changes were recorded (shadow mode), not made.
+	Shadow bool `json:"shadow,omitempty"`
 }
 
 // QuotaChange is one offering item whose state moved.

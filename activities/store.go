@@ -91,7 +91,9 @@ func (s *Store) PlanCustomer(ctx context.Context, in PlanInput) (entitlement.Pla
 type Planner struct{ Store *Store }
 
 // LoadPlanConfig reads the saved configuration plans are made under.
-func (p Planner) LoadPlanConfig(ctx context.Context) (PlanConfig, error) { return p.Store.loadPlanConfig(ctx) }
+func (p Planner) LoadPlanConfig(ctx context.Context) (PlanConfig, error) {
+	return p.Store.loadPlanConfig(ctx)
+}
 
 // PlanWith plans one customer under cfg. tenantID, when not nil, is the
 // mapping to plan with instead of the saved one.
@@ -190,6 +192,7 @@ func (s *Store) customerSettings(st settings.Settings) entitlement.CustomerSetti
 		DeleteEnabled:       d.Delete.Enabled,
 		TwoWaySync:          st.TwoWaySync,
 		DeleteAfter:         time.Duration(d.Delete.AfterDays) * day,
+		Shadow:              st.Shadow(),
 	}
 }
 

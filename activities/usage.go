@@ -167,6 +167,9 @@ const (
 	UsageSuperseded = "superseded"
 	// UsageFailed: see Error; the row stays pending for the next run.
 	UsageFailed = "failed"
+	// UsageShadow: shadow mode recorded the adjustment instead of sending it;
+	// the row stays pending, so the first run after going live writes it.
+	UsageShadow = "shadow"
 )
 
 // UsageWriteResult has one outcome per row.

@@ -524,3 +524,71 @@ func TestUsage_PrepaidCustomerGetsStorageOverageInItsOwnService(t *testing.T) {
 		t.Errorf("prepaid storage units = %d, want 500 untouched", n)
 	}
 }
+
+func TestUsage_ShadowModeRecordsTheAdjustmentsAndLiveModeWritesThem(t *testing.T) {
+	h := newUsageHarness(t)
+	ctx := context.Background()
+	gate := &WriteGate{Store: h.db}
+	direct := h.acts.Autotask
+	h.acts.Autotask = func(ctx context.Context) (*autotask.Client, error) {
+		c, err := direct(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return gate.Autotask(ctx, c)
+	}
+	setMode := func(version int64, mode settings.Mode) {
+		t.Helper()
+		if _, err := h.db.SaveSettings(ctx, json.RawMessage(`{"mode":"`+string(mode)+`"}`), version, store.Actor{Name: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	previous := usage.Setting{Period: settings.PeriodPreviousMonth}
+	h.clock.Set(time.Date(2026, 12, 2, 0, 30, 0, 0, time.UTC))
+	h.setUsage(acsandbox.LitwareID, 9, 20)
+	before := h.at.Count("ContractServiceAdjustments")
+
+	setMode(0, settings.ModeShadow)
+	for run := 1; run <= 2; run++ {
+		_, res := h.run(previous, litware)
+		if n := countOutcome(res, UsageShadow); n != 2 || len(res.Rows) != 2 {
+			t.Fatalf("shadow run %d outcomes %+v, want 2 shadow (the rows stay pending)", run, res.Rows)
+		}
+	}
+	if got := h.at.Count("ContractServiceAdjustments") - before; got != 0 {
+		t.Errorf("shadow mode created %d adjustments in Autotask, want 0", got)
+	}
+	rep, err := h.db.ShadowReport(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded int
+	for _, c := range rep.Customers {
+		for _, w := range c.Writes {
+			if w.Vendor == "autotask" && strings.Contains(w.Operation, "ContractServiceAdjustments") {
+				recorded++
+			}
+		}
+	}
+	if recorded != 2 {
+		t.Errorf("shadow report has %d adjustments, want 2 (one per service, once over two runs): %+v", recorded, rep.Customers)
+	}
+
+	// Live: the rows shadow mode left pending are written now, once.
+	setMode(1, settings.ModeLive)
+	_, live := h.run(previous, litware)
+	if n := countOutcome(live, UsageWritten); n != 2 {
+		t.Fatalf("live run outcomes %+v, want 2 written", live.Rows)
+	}
+	for _, r := range live.Rows {
+		if r.AdjustmentID <= 0 {
+			t.Errorf("ledger row %d reported as adjustment %d, want an Autotask id", r.LedgerID, r.AdjustmentID)
+		}
+	}
+	if got := h.at.Count("ContractServiceAdjustments") - before; got != 2 {
+		t.Errorf("adjustments created = %d, want 2", got)
+	}
+	if got := h.units(atsandbox.ServiceWorkstations); got != 9 {
+		t.Errorf("workstations units = %d, want 9", got)
+	}
+}

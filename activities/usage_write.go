@@ -29,7 +29,8 @@ import (
 //     earlier attempt wrote it and its answer was lost, or nothing changed):
 //     nothing is written and the row stays pending (outcome in-effect);
 //  4. after a create the adjustment id is heartbeated at once, then the row
-//     is marked reported with it.
+//     is marked reported with it;
+//  5. in shadow mode the create is only recorded and the row stays pending.
 //
 // This is safe because each contract service has one writer: the usage
 // report workflow, whose batches are disjoint by company, is the only code
@@ -94,6 +95,12 @@ func (u *Usage) ReportUsage(ctx context.Context, in UsageWriteInput) (UsageWrite
 				return out, cerr // retry the whole activity later; written rows are safe (rule 1–3)
 			}
 			res.Outcome, res.Error = UsageFailed, cerr.Error()
+			continue
+		}
+		if c.Gated() {
+			// Shadow mode recorded the adjustment: the row stays pending, so the
+			// first live run writes it (its id is a placeholder, not Autotask's).
+			res.Outcome, res.UnitChange = UsageShadow, delta
 			continue
 		}
 		done[row.LedgerID] = adj

@@ -232,6 +232,8 @@ type view struct {
 // consoleFeatures switch parts of pages on when the API offers them.
 type consoleFeatures struct {
 	TemporalUI bool
+	// Shadow shows the Shadow report link while mode=shadow.
+	Shadow bool
 }
 
 // render writes page with data for the signed-in session.
@@ -241,6 +243,11 @@ func (con *webConsole) render(c echo.Context, status int, page, title, nav strin
 		return fmt.Errorf("no console page %q", page)
 	}
 	v := view{Title: title, Nav: nav, Data: data, HTMX: htmxVersion, Features: consoleFeatures{TemporalUI: con.temporalUI != ""}}
+	if con.srv.deps.Settings != nil {
+		if set, err := con.srv.settingsNow(c.Request().Context()); err == nil {
+			v.Features.Shadow = set.Shadow()
+		}
+	}
 	if sess, ok := c.Get(sessionKey).(*session); ok {
 		v.User, v.Admin, v.CSRF = sess.token.Name, sess.token.Role == config.RoleAdmin, con.sessions.csrf(sess)
 	}

@@ -40,6 +40,8 @@ type settingField struct {
 // settingFields is every setting of internal/settings, in the guide's order.
 // Only presentation lives here: values, defaults and rules stay in the API.
 var settingFields = []settingField{
+	{"General", "mode", "Mode", kindSelect, "shadow runs everything but records each write instead of sending it (Shadow report)", []option{
+		{string(settings.ModeLive), "Live"}, {string(settings.ModeShadow), "Shadow"}}},
 	{"General", "billingEnabled", "Billing (usage reporting to Autotask)", kindBool, "report pay-as-you-go usage as contract service adjustments", nil},
 	{"General", "twoWaySync", "Two-way synchronization", kindBool, "create Autotask services for offering items that have none", nil},
 	{"General", "ticketCreationEnabled", "Ticket creation from alerts", kindBool, "", nil},

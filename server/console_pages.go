@@ -39,6 +39,7 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 	g.POST("/tickets/mappings", con.saveAlertMappings)
 	g.POST("/tickets/settings", con.saveTicketSettings)
 	g.GET("/audit", con.audit)
+	g.GET("/shadow", con.shadowPage)
 }
 
 // ---- Overview
@@ -382,4 +383,29 @@ func (con *webConsole) audit(c echo.Context) error {
 		v.Next = template.URL(next.Encode())
 	}
 	return con.render(c, http.StatusOK, "audit", "Audit log", "audit", v)
+}
+
+// ---- Shadow report
+
+type shadowView struct {
+	Report ShadowReport
+	Cursor string
+	Next   template.URL
+}
+
+// shadowPage renders GET /api/v1/shadow/report: per customer, the writes
+// shadow mode held back and its plan's warnings.
+func (con *webConsole) shadowPage(c echo.Context) error {
+	v := shadowView{Cursor: strings.TrimSpace(c.QueryParam("cursor"))}
+	q := url.Values{"limit": {"20"}}
+	if v.Cursor != "" {
+		q.Set("cursor", v.Cursor)
+	}
+	if err := con.get(c, "/api/v1/shadow/report", q, &v.Report); err != nil {
+		return err
+	}
+	if v.Report.NextCursor != "" {
+		v.Next = template.URL(url.Values{"cursor": {v.Report.NextCursor}}.Encode())
+	}
+	return con.render(c, http.StatusOK, "shadow", "Shadow report", "shadow", v)
 }

@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/sandbox"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	atsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/shadow"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
@@ -244,12 +246,12 @@ func TestConsole_APIRoutesAndStaticFilesStillAnswer(t *testing.T) {
 
 func TestConsole_EveryPageRendersForBothRoles(t *testing.T) {
 	h := newAPIHarness(t, benchCustomers{})
-	h.srv.deps.Audit, h.srv.deps.Stats, h.srv.deps.Usage, h.srv.deps.Alerts = h.store, h.store, h.store, h.store
+	h.srv.deps.Audit, h.srv.deps.Stats, h.srv.deps.Usage, h.srv.deps.Alerts, h.srv.deps.Shadow = h.store, h.store, h.store, h.store, h.store
 	for _, tok := range []string{adminToken, readToken} {
 		b := h.browser()
 		b.signIn(tok)
 		for _, path := range []string{"/", "/overview/health", "/settings", "/billing", "/customers", "/customers?mapped=unmapped",
-			"/customers/101", "/customers/101/usage", "/customers/101/map", "/customers/101/suggestions", "/tickets", "/audit"} {
+			"/customers/101", "/customers/101/usage", "/customers/101/map", "/customers/101/suggestions", "/tickets", "/audit", "/shadow"} {
 			p := b.do("GET", path, nil)
 			if p.code != 200 {
 				t.Fatalf("GET %s = %d\n%s\nlogs:\n%s", path, p.code, p.body, h.logs.String())
@@ -421,5 +423,26 @@ func TestConsole_BillingSetsAnOverageServiceAndShowsItsError(t *testing.T) {
 	p := b.do("POST", "/billing", form)
 	if p.code != http.StatusBadRequest || !strings.Contains(p.body, "must differ from the item&#39;s own service") {
 		t.Fatalf("own service as overage: %d; want 400 with the field error\n%s", p.code, p.body)
+	}
+}
+
+func TestConsole_ShadowReportLinkedOnlyInShadowMode(t *testing.T) {
+	h := newAPIHarness(t, benchCustomers{})
+	h.srv.deps.Shadow = h.store
+	ctx := context.Background()
+	require.NoError(t, h.store.RecordShadowWrite(ctx, shadow.Write{CompanyID: 101, Vendor: shadow.VendorAcronis, Operation: "POST /api/2/tenants", Target: "tenants"}))
+	b := h.browser()
+	b.signIn(readToken)
+	if p := b.do("GET", "/audit", nil); strings.Contains(p.body, `href="/shadow"`) {
+		t.Error("live mode links the Shadow report")
+	}
+	_, err := h.store.SaveSettings(ctx, json.RawMessage(`{"mode":"shadow"}`), 0, store.Actor{Name: "test"})
+	require.NoError(t, err)
+	if p := b.do("GET", "/audit", nil); !strings.Contains(p.body, `href="/shadow"`) {
+		t.Error("shadow mode does not link the Shadow report")
+	}
+	p := b.do("GET", "/shadow", nil)
+	if p.code != 200 || !strings.Contains(p.body, "POST /api/2/tenants") || !strings.Contains(p.body, "<strong>shadow</strong>") {
+		t.Errorf("GET /shadow = %d, want the recorded write in shadow mode:\n%s", p.code, p.body)
 	}
 }

@@ -81,6 +81,8 @@ type Deps struct {
 
 	// BulkMappings keeps bulk mapping plans; *store.Store satisfies it.
 	BulkMappings BulkMappingStore
+	// Shadow reads the writes shadow mode recorded; *store.Store satisfies it.
+	Shadow ShadowStore
 	// TemporalUIURL is the Temporal Web UI the console links customer
 	// workflows to (e.g. http://localhost:8233); "" shows no link.
 	TemporalUIURL string

@@ -17,6 +17,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
+	"github.com/acronis-autotask/acronis-autotask/internal/shadow"
 )
 
 // Messages a customer workflow accepts.
@@ -293,7 +294,7 @@ func (c *customer) reconcile(ctx workflow.Context) {
 
 func (c *customer) provision(ctx workflow.Context) bool {
 	s := &c.state
-	in := activities.ProvisionInput{CompanyID: s.CompanyID, CompanyName: s.CompanyName, Settings: s.Plan.Settings, MayExist: s.ProvisionAttempts > 0}
+	in := activities.ProvisionInput{CompanyID: s.CompanyID, CompanyName: s.CompanyName, Settings: s.Plan.Settings, MayExist: s.ProvisionAttempts > 0, Warnings: s.Plan.Desired.Warnings}
 	if s.Plan.Settings.AccountsBasedOn == "primary_contact" {
 		// Read once and kept for retries: it is one Autotask request per customer
 		// (BENCHMARKS.md, finding 2). Workflows before this change re-read it.
@@ -334,6 +335,10 @@ func (c *customer) provision(ctx workflow.Context) bool {
 		c.fail(ctx, "provision tenant", err)
 		return false
 	}
+	if shadow.IsPlaceholder(p.TenantID) && workflow.GetVersion(ctx, versionShadowMode, workflow.DefaultVersion, 1) == 1 {
+		c.provisionedInShadow(ctx, p.TenantID)
+		return false
+	}
 	// The mapping is recorded only after the tenant exists; the tenant's
 	// internal tag lets a retry find it, so a crash in between duplicates nothing.
 	rec := activities.MapInput{CompanyID: s.CompanyID, TenantID: p.TenantID, Actor: "provisioning"}
@@ -369,10 +374,16 @@ func (c *customer) writeQuotas(ctx workflow.Context, quotas []entitlement.Quota,
 	}
 	in := activities.ApplyQuotasInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Quotas: quotas, Reason: reason,
 		KeepUsage: keepUsage, Confirmed: s.Confirmed}
+	if s.Plan != nil {
+		in.Warnings = s.Plan.Desired.Warnings
+	}
 	var res activities.AppliedQuotas
 	if err := c.exec(ctx, PoolAcronis, "Set the Acronis quotas of "+c.who()+" ("+reason+")", activities.AcronisActs.ApplyQuotas, in).Get(ctx, &res); err != nil {
 		c.fail(ctx, "apply quotas", err)
 		return false
+	}
+	if res.Shadow {
+		return true // quotas shadow mode only recorded are written when it goes live
 	}
 	s.Applied, s.AppliedAt = fp, workflow.Now(ctx)
 	s.Held = nil
@@ -414,7 +425,7 @@ func (c *customer) cancelDeprovisioning(ctx workflow.Context) bool {
 func (c *customer) advanceDeprovisioning(ctx workflow.Context) {
 	s := &c.state
 	d := &s.Deprovision
-	if d.Since.IsZero() || d.Deleted || s.TenantID == "" || s.Plan == nil || (d.Hold && !d.Now) {
+	if d.Since.IsZero() || d.Deleted || s.TenantID == "" || s.Plan == nil || (d.Hold && !d.Now) || s.Plan.Settings.Shadow {
 		return
 	}
 	set := s.Plan.Settings
@@ -487,7 +498,7 @@ func (c *customer) nextWake() (time.Time, string) {
 		earliest(s.NextDriftCheck, "check Acronis for quota changes")
 	}
 	for _, p := range s.allPending() {
-		if !p.Held {
+		if !p.Held && !s.shadow() {
 			earliest(p.At, strings.ReplaceAll(p.Action, "-", " "))
 		}
 	}
@@ -650,3 +661,24 @@ func fingerprint(tenantID string, qs []entitlement.Quota) string {
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:12])
 }
+
+// provisionedInShadow finishes a provisioning that shadow mode recorded: no
+// tenant exists, so no mapping is recorded; the quotas the new tenant would
+// get are recorded against its placeholder id, and the customer waits in the
+// shadow phase. Going live re-plans it (a new configuration generation), and
+// with no tenant the next reconcile provisions for real.
+func (c *customer) provisionedInShadow(ctx workflow.Context, placeholder string) {
+	s := &c.state
+	in := activities.ApplyQuotasInput{CompanyID: s.CompanyID, TenantID: placeholder, Quotas: s.Plan.Desired.Quotas, Reason: "contracts changed", Warnings: s.Plan.Desired.Warnings}
+	if err := c.exec(ctx, PoolAcronis, "Record the Acronis quotas "+c.who()+" would get (shadow mode)", activities.AcronisActs.ApplyQuotas, in).Get(ctx, nil); err != nil {
+		c.fail(ctx, "record quotas in shadow mode", err)
+		return
+	}
+	s.Phase, s.NeedsReconcile = PhaseShadow, false
+	s.Failures, s.LastError, s.RetryAt = 0, "", time.Time{}
+	s.LastSyncedAt = workflow.Now(ctx)
+}
+
+// shadow reports whether the last plan was made in shadow mode: deadlines of
+// writes (deprovisioning, the trial's end) wait until the mode is live again.
+func (s *CustomerState) shadow() bool { return s.Plan != nil && s.Plan.Settings.Shadow }

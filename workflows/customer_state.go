@@ -22,6 +22,7 @@ const (
 	PhaseDisabled       Phase = "disabled"       // tenant disabled by deprovisioning
 	PhaseDeleted        Phase = "deleted"        // tenant deleted by deprovisioning
 	PhaseError          Phase = "error"          // three or more consecutive failures
+	PhaseShadow         Phase = "shadow"         // shadow mode: its tenant's creation was recorded, not made
 )
 
 // CustomerState is everything a customer workflow knows. It is the

@@ -18,6 +18,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
+	"github.com/acronis-autotask/acronis-autotask/internal/shadow"
 )
 
 const (
@@ -52,6 +53,7 @@ type world struct {
 	inAcronis     map[string]float64
 	usage         map[string]float64
 	setUnits      []activities.SetUnitsInput
+	shadowWrites  []string // writes recorded, not made, while settings.Shadow is on (the write gate's answers)
 	now           func() time.Time
 }
 
@@ -90,6 +92,10 @@ func (w *world) plan(_ context.Context, in activities.PlanInput) (entitlement.Pl
 func (w *world) provision(_ context.Context, in activities.ProvisionInput) (activities.Provisioned, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.settings.Shadow {
+		w.shadowWrites = append(w.shadowWrites, "create tenant of "+in.CompanyName)
+		return activities.Provisioned{TenantID: shadow.PlaceholderTenant(in.CompanyID), TenantCreated: true}, nil
+	}
 	w.provisioned++
 	w.provisionIn = append(w.provisionIn, in)
 	if w.failProvision > 0 {
@@ -132,6 +138,10 @@ func (w *world) applyQuotas(_ context.Context, in activities.ApplyQuotasInput) (
 	if w.failApply > 0 {
 		w.failApply--
 		return activities.AppliedQuotas{}, temporal.NewNonRetryableApplicationError("acronis: server error", "Server", nil)
+	}
+	if w.settings.Shadow {
+		w.shadowWrites = append(w.shadowWrites, "quotas of "+in.TenantID)
+		return activities.AppliedQuotas{Shadow: true}, nil
 	}
 	q := map[string]string{}
 	if w.inAcronis == nil {

@@ -18,7 +18,7 @@ const driftEvery = 15 * time.Minute
 // twoWayActive reports whether quota edits made in Acronis should be looked for.
 func (c *customer) twoWayActive() bool {
 	s := &c.state
-	if s.Plan == nil || !s.Plan.Settings.TwoWaySync || !s.Plan.Settings.BillingEnabled || s.TenantID == "" || s.Phase != PhaseActive {
+	if s.Plan == nil || !s.Plan.Settings.TwoWaySync || !s.Plan.Settings.BillingEnabled || s.TenantID == "" || s.Phase != PhaseActive || s.shadow() {
 		return false
 	}
 	return s.Plan.Desired.Billing == entitlement.BillingPrepaid || s.Plan.Desired.Billing == entitlement.BillingMixed

@@ -31,7 +31,7 @@ func (s *CustomerState) allPending() []PendingAction {
 // set TrialEndsAt, so they replay without this step.
 func (c *customer) endTrial(ctx workflow.Context) {
 	s := &c.state
-	if s.TrialEndsAt.IsZero() || s.TenantID == "" || workflow.Now(ctx).Before(s.TrialEndsAt) {
+	if s.TrialEndsAt.IsZero() || s.TenantID == "" || workflow.Now(ctx).Before(s.TrialEndsAt) || s.shadow() {
 		return
 	}
 	in := activities.TenantStateInput{CompanyID: s.CompanyID, TenantID: s.TenantID, Reason: "the trial month is over: production mode"}

@@ -46,4 +46,10 @@ const (
 	// may be removed after v6 (the usage workflow continues as new after
 	// every run, so a day of v5 retires v4 runs).
 	versionPrepaidOverage = "usage-prepaid-overage"
+	// versionShadowMode: provisioning in shadow mode (issue 14 item 5) records
+	// the new tenant's quotas against its placeholder and leaves the customer
+	// in the shadow phase instead of recording a mapping. Asked only when the
+	// provisioning answers with a placeholder, which no earlier history does.
+	// Added in v5; may be removed after v6.
+	versionShadowMode = "shadow-mode"
 )

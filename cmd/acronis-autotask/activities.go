@@ -25,41 +25,42 @@ func asActivities(f any) any {
 // process's dependencies for the worker to register.
 var activitiesModule = fx.Module("activities",
 	fx.Provide(
+		func(st *store.Store) *activities.WriteGate { return &activities.WriteGate{Store: st} },
 		newAcronisActivities,
 		asActivities(func(a *activities.Acronis) any { return a }),
-		asActivities(func(p *connections.Provider, st *store.Store) any {
-			return &activities.Autotask{Client: autotaskAt(p, autotask.PriorityBilling), Audit: st}
+		asActivities(func(p *connections.Provider, st *store.Store, g *activities.WriteGate) any {
+			return &activities.Autotask{Client: autotaskAt(p, g, autotask.PriorityBilling), Audit: activities.GatedStore{Store: st, Gate: g}}
 		}),
 		asActivities(func(st *store.Store, a *activities.Acronis, day dayLength) any {
 			return &activities.Store{DB: st, Catalog: a.Catalog, Day: day.d}
 		}),
-		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers, cfg config.Config) any {
+		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers, cfg config.Config, g *activities.WriteGate) any {
 			return &activities.ContractSync{
-				Autotask:    autotaskAt(p, autotask.PriorityScan),
+				Autotask:    autotaskAt(p, g, autotask.PriorityScan),
 				HourlyLimit: cfg.AutotaskHourlyBudget,
 				Store:       st,
 				Customers:   cust,
-				Audit:       st,
+				Audit:       activities.GatedStore{Store: st, Gate: g},
 			}
 		}),
-		asActivities(func(p *connections.Provider, st *store.Store) any {
+		asActivities(func(p *connections.Provider, st *store.Store, g *activities.WriteGate) any {
 			return &activities.Usage{
-				Acronis:  func(ctx context.Context) (activities.UsageAcronis, error) { return p.Acronis(ctx) },
-				Autotask: autotaskAt(p, autotask.PriorityBilling),
-				Store:    st,
+				Acronis:  func(ctx context.Context) (activities.UsageAcronis, error) { return acronisBehind(ctx, p, g) },
+				Autotask: autotaskAt(p, g, autotask.PriorityBilling),
+				Store:    activities.GatedStore{Store: st, Gate: g},
 			}
 		}),
 		fx.Annotate(func() any { return workflows.CustomerWorkflow }, fx.ResultTags(`group:"workflows"`)),
 		fx.Annotate(func() any { return workflows.UsageReportWorkflow }, fx.ResultTags(`group:"workflows"`)),
 		fx.Annotate(func() any { return workflows.ContractSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
-		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers, day dayLength) any {
+		asActivities(func(p *connections.Provider, st *store.Store, cust workflows.Customers, day dayLength, g *activities.WriteGate) any {
 			return &activities.Alerts{
-				Acronis:  func(ctx context.Context) (activities.AlertsAcronis, error) { return p.Acronis(ctx) },
-				Autotask: autotaskAt(p, autotask.PriorityTickets),
+				Acronis:  func(ctx context.Context) (activities.AlertsAcronis, error) { return acronisBehind(ctx, p, g) },
+				Autotask: autotaskAt(p, g, autotask.PriorityTickets),
 				Store:    st,
 				Notifier: workflows.Alerts{Client: cust.Client, TaskQueue: cust.TaskQueue},
 				Day:      day.d,
-				Audit:    st,
+				Audit:    activities.GatedStore{Store: st, Gate: g},
 			}
 		}),
 		fx.Annotate(func() any { return workflows.AlertSyncWorkflow }, fx.ResultTags(`group:"workflows"`)),
@@ -92,28 +93,38 @@ var activitiesModule = fx.Module("activities",
 )
 
 // autotaskAt hands activities the Autotask client spending the shared budget
-// at priority p: tickets first, then billing, then scans (README, "Autotask budget").
-func autotaskAt(p *connections.Provider, prio autotask.Priority) func(context.Context) (*autotask.Client, error) {
+// at priority p: tickets first, then billing, then scans (README, "Autotask
+// budget"); behind the write gate, so shadow mode records its writes.
+func autotaskAt(p *connections.Provider, g *activities.WriteGate, prio autotask.Priority) func(context.Context) (*autotask.Client, error) {
 	return func(ctx context.Context) (*autotask.Client, error) {
 		c, err := p.Autotask(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return c.WithPriority(prio), nil
+		return g.Autotask(ctx, c.WithPriority(prio))
 	}
 }
 
-func newAcronisActivities(st *store.Store, p *connections.Provider) *activities.Acronis {
+// acronisBehind is the Acronis client behind the write gate.
+func acronisBehind(ctx context.Context, p *connections.Provider, g *activities.WriteGate) (*activities.GatedAcronis, error) {
+	c, err := p.Acronis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return g.Acronis(ctx, c)
+}
+
+func newAcronisActivities(st *store.Store, p *connections.Provider, g *activities.WriteGate) *activities.Acronis {
 	return &activities.Acronis{
-		Client: func(ctx context.Context) (activities.AcronisAPI, error) { return p.Acronis(ctx) },
-		Store:  st,
+		Client: func(ctx context.Context) (activities.AcronisAPI, error) { return acronisBehind(ctx, p, g) },
+		Store:  activities.GatedStore{Store: st, Gate: g},
 	}
 }
 
 // newPlanner previews and applies plans in the server with the workflows'
 // own planner: the same store activities (same day length) and tenant reads.
 func newPlanner(st *store.Store, p *connections.Provider, cust workflows.Customers, day dayLength) *planner.Service {
-	acr := newAcronisActivities(st, p)
+	acr := newAcronisActivities(st, p, &activities.WriteGate{Store: st})
 	return &planner.Service{
 		DB:        st,
 		Decide:    activities.Planner{Store: &activities.Store{DB: st, Catalog: acr.Catalog, Day: day.d}},

@@ -171,6 +171,7 @@ func startServer(lc fx.Lifecycle, cfg config.Config, co codecOptions, st *store.
 		Mappings:       st,
 		ReadModel:      st,
 		BulkMappings:   st,
+		Shadow:         st,
 		Customers:      cust,
 		Audit:          st,
 		Stats:          st,

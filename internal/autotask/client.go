@@ -32,7 +32,24 @@ type Client struct {
 	// fresh skips the cached answer (the new one is still cached), for a
 	// person who asked to refresh.
 	fresh bool
+	// gate, when set, receives every write instead of Autotask (shadow mode).
+	gate WriteGate
 }
+
+// WriteGate takes a write (method, path, body) in place of Autotask; an
+// error fails the write.
+type WriteGate func(ctx context.Context, method, path string, body any) error
+
+// WithWriteGate is a view of the client whose writes go to g instead of
+// Autotask (reads still go to Autotask); created records get placeholder
+// ids below zero, which Autotask never uses.
+func (c *Client) WithWriteGate(g WriteGate) *Client {
+	return &Client{conn: c.conn, priority: c.priority, console: c.console, gate: g}
+}
+
+// Gated reports whether writes go to a WriteGate instead of Autotask: the ids
+// they answer with are placeholders that must not be kept as Autotask's.
+func (c *Client) Gated() bool { return c.gate != nil }
 
 // ConsoleMaxWait is the longest a Console read waits for the budget before it
 // fails as throttled (the REST API answers 503 with Retry-After): a person
@@ -119,21 +136,21 @@ func (c *Client) BaseURL() string { return c.base.Load().String() }
 // WithPriority is a view of the client whose requests spend the shared
 // budget at priority p.
 func (c *Client) WithPriority(p Priority) *Client {
-	return &Client{conn: c.conn, priority: p, console: c.console, fresh: c.fresh}
+	return &Client{conn: c.conn, priority: p, console: c.console, fresh: c.fresh, gate: c.gate}
 }
 
 // Console is the view for reads made on behalf of the REST API or a console:
 // answers are cached for Config.ConsoleCacheTTL and misses spend the budget at
 // PriorityScan, so browsing can neither drain the budget nor starve tickets.
 func (c *Client) Console() *Client {
-	return &Client{conn: c.conn, priority: PriorityScan, console: true}
+	return &Client{conn: c.conn, priority: PriorityScan, console: true, gate: c.gate}
 }
 
 // Fresh is the Console view that reads past the cache and caches what it
 // reads: a refresh the person asked for costs one request and serves the
 // next readers too.
 func (c *Client) Fresh() *Client {
-	return &Client{conn: c.conn, priority: PriorityScan, console: true, fresh: true}
+	return &Client{conn: c.conn, priority: PriorityScan, console: true, fresh: true, gate: c.gate}
 }
 
 // Budget reports the shared budget (bucket, hourly allowance, other

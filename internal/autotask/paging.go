@@ -2,8 +2,10 @@ package autotask
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"net/http"
 )
@@ -147,6 +149,12 @@ func (c *Client) patch(ctx context.Context, path string, body any) (int64, error
 }
 
 func (c *Client) write(ctx context.Context, method, path string, body any) (int64, error) {
+	if c.gate != nil {
+		if err := c.gate(ctx, method, path, body); err != nil {
+			return 0, err
+		}
+		return placeholderID(method, path, body), nil
+	}
 	var res createResult
 	if err := c.do(ctx, request{method: method, path: path, body: body}, &res); err != nil {
 		return 0, err
@@ -155,4 +163,14 @@ func (c *Client) write(ctx context.Context, method, path string, body any) (int6
 		return 0, &Error{Kind: KindServer, Status: http.StatusOK, Method: method, Path: path, Messages: []string{"answer has no itemId"}}
 	}
 	return *res.ItemID, nil
+}
+
+// placeholderID is the id a gated write answers with: below zero, so it is
+// never an Autotask id, and the same for the same write.
+func placeholderID(method, path string, body any) int64 {
+	raw, _ := json.Marshal(body)
+	h := fnv.New32a()
+	h.Write([]byte(method + " " + path + " "))
+	h.Write(raw)
+	return -int64(h.Sum32()%1_000_000_000) - 1
 }

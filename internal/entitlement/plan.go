@@ -26,4 +26,7 @@ type CustomerSettings struct {
 	// TwoWaySync writes quotas changed by hand in Acronis back to the contracts.
 	TwoWaySync  bool          `json:"twoWaySync,omitempty"`
 	DeleteAfter time.Duration `json:"deleteAfter"`
+	// Shadow: writes are recorded, not sent (settings mode=shadow); the
+	// workflow leaves write deadlines (deprovisioning, trial end) for live mode.
+	Shadow bool `json:"shadow,omitempty"`
 }

@@ -57,9 +57,23 @@ const (
 	StorageClass2Billed      StorageReport = "class2_billed"
 )
 
+// Mode says whether the integration's writes reach the vendors.
+type Mode string
+
+// Modes of the integration (issue 14 item 5).
+const (
+	// ModeLive sends every write to Autotask and Acronis.
+	ModeLive Mode = "live"
+	// ModeShadow runs everything but records each write instead of sending
+	// it, so an MSP can compare with another integration before switching.
+	ModeShadow Mode = "shadow"
+)
+
 // Settings is the whole integration configuration, stored as one versioned
 // document so a change is atomic and every version can be audited.
 type Settings struct {
+	// Mode is live (the default) or shadow: see ModeShadow.
+	Mode                  Mode           `json:"mode"`
 	BillingEnabled        bool           `json:"billingEnabled"`
 	TwoWaySync            bool           `json:"twoWaySync"`
 	TicketCreationEnabled bool           `json:"ticketCreationEnabled"`
@@ -157,6 +171,7 @@ type StorageClass struct {
 // Defaults are the settings before an admin saves any: every feature off, as SPEC F2 requires.
 func Defaults() Settings {
 	return Settings{
+		Mode:        ModeLive,
 		NewServices: NewServices{PeriodType: PeriodMonthly},
 		Provisioning: Provisioning{
 			CreateAccountsBasedOn: BasedOnPrimaryContact,
@@ -191,6 +206,9 @@ func Decode(data []byte) (Settings, error) {
 	}
 	return s, nil
 }
+
+// Shadow reports whether writes are recorded instead of sent.
+func (s Settings) Shadow() bool { return s.Mode == ModeShadow }
 
 // BackupStorageEnabled reports whether backup storage is on: the guide turns it
 // on when any storage reporting option is selected and off when none is.

@@ -34,6 +34,7 @@ const MaxSyncIntervalSeconds = 15 * 60
 // a *ValidationError listing all problems, or nil.
 func (s Settings) Validate() error {
 	err := validation.ValidateStruct(&s,
+		validation.Field(&s.Mode, validation.Required, validation.In(ModeLive, ModeShadow).Error("must be live or shadow")),
 		validation.Field(&s.NewServices),
 		validation.Field(&s.Provisioning),
 		validation.Field(&s.Deprovisioning),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/acronis-autotask/acronis-autotask/internal/shadow"
 	"strings"
 	"testing"
 	"time"
@@ -182,6 +183,8 @@ func fillEveryTable(t *testing.T, st *store.Store) {
 	_, err = st.UpdateUsageReport(ctx, rep.ID, "report-1", "stored-1", store.ReportSaved, "")
 	require.NoError(t, err)
 	require.NoError(t, st.SetCursor(ctx, "autotask.companies", json.RawMessage(`{"since":"2026-01-01T00:00:00Z"}`)))
+	require.NoError(t, st.RecordShadowWrite(ctx, shadow.Write{CompanyID: 1, Vendor: shadow.VendorAcronis, Operation: "POST /api/2/users",
+		Target: "tenant:t-1", Payload: shadow.Summary(map[string]any{"login": "admin", "password": "never-stored"})}))
 
 	// The fleet's Autotask budget: keyed by the API user and a digest of the
 	// integration code, never the code itself.
