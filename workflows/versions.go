@@ -40,4 +40,10 @@ const (
 	// be removed after v5 (the usage workflow continues as new after every
 	// run, so a v4 release running for one day retires v3 runs).
 	versionBillingReport = "usage-billing-report"
+	// versionClearJoined: a cleared alert leaves its ticket's active alerts and
+	// auto-close closes a ticket only when no alert counted on it (its owner
+	// or one that joined it) is still active; the last alert to clear closes
+	// it and tells the owner's workflow (issue 14). Added in v5; may be
+	// removed after v6.
+	versionClearJoined = "auto-close-after-joined-clear"
 )
