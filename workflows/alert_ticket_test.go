@@ -56,6 +56,8 @@ type ticketWorld struct {
 	loseCreate int // create the ticket but lose the answer this many times
 	dismissed  []string
 	signalled  []string // "<workflow id> <signal> <ticket id>" sent to other alerts' workflows
+	// versions, when set, records the change ids the runs ask GetVersion for.
+	versions map[string]bool
 }
 
 func newTicketWorld() *ticketWorld {
@@ -78,6 +80,15 @@ func (w *ticketWorld) note(ticketID int64, title string) {
 
 func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 	acts := activities.AlertActs
+	if w.versions != nil {
+		env.OnGetVersion(mock.Anything, workflow.DefaultVersion, workflow.Version(1)).Return(
+			func(id string, _, _ workflow.Version) workflow.Version {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				w.versions[id] = true
+				return 1
+			})
+	}
 	env.OnActivity(acts.AlertSettings, mock.Anything).Return(func(context.Context) (activities.AlertTicketSettings, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
