@@ -256,6 +256,22 @@ func (a *Alerts) AlertCloseTicket(ctx context.Context, in AlertTicketInput) (ale
 	return a.markClosed(ctx, in.Ref.RowID, in.At)
 }
 
+// AlertCleared records that an alert cleared and returns the open tickets
+// left with no active alert (its own, or the storm group's ticket it joined):
+// the only ones auto-close may close.
+func (a *Alerts) AlertCleared(ctx context.Context, ev alert.Event) ([]alert.TicketRef, error) {
+	ts, err := a.Store.ClearAlert(ctx, store.AlertTicket{AlertID: ev.AlertID, TenantID: ev.TenantID, AlertType: ev.Type,
+		Resource: ev.Resource})
+	if err != nil {
+		return nil, classify("record alert "+ev.AlertID+" cleared", err)
+	}
+	refs := make([]alert.TicketRef, len(ts))
+	for i, t := range ts {
+		refs[i] = alert.RefOf(t)
+	}
+	return refs, nil
+}
+
 // AlertTicketCompleted records that a technician completed the ticket in Autotask.
 func (a *Alerts) AlertTicketCompleted(ctx context.Context, in AlertTicketInput) (alert.TicketRef, error) {
 	return a.markClosed(ctx, in.Ref.RowID, in.At)

@@ -33,6 +33,7 @@ type AlertsStore interface {
 	SetAlertTicketID(ctx context.Context, id, ticketID int64) (store.AlertTicket, error)
 	RecordAlertOccurrence(ctx context.Context, id int64) (store.AlertTicket, error)
 	CloseAlertTicket(ctx context.Context, id int64, at time.Time) (store.AlertTicket, error)
+	ClearAlert(ctx context.Context, t store.AlertTicket) ([]store.AlertTicket, error)
 	ReopenAlertTicket(ctx context.Context, id int64, at time.Time) (store.AlertTicket, error)
 	AlertTicket(ctx context.Context, id int64) (store.AlertTicket, error)
 	LatestAlertTicket(ctx context.Context, alertID string) (store.AlertTicket, error)

@@ -48,43 +48,7 @@ func BenchmarkConsolePages(b *testing.B) {
 	if testing.Short() {
 		b.Skip("needs PostgreSQL")
 	}
-	h := newAPIHarnessWith(b, benchCustomers{}, atsandbox.Options{Dataset: "generated", Companies: consoleBenchCompanies, Seed: 1})
-	h.srv.deps.Audit, h.srv.deps.Stats, h.srv.deps.Usage, h.srv.deps.Alerts = h.store, h.store, h.store, h.store
-	h.srv.deps.ReadModel = h.store
-	ctx := context.Background()
-	// The read model holds what the contract and tenant syncs would have
-	// stored: every company, and a tenant per company.
-	now := time.Now().UTC()
-	companies := make([]store.CompanyRecord, 0, consoleBenchCompanies)
-	tenants := make([]readmodel.Tenant, 0, consoleBenchCompanies)
-	for i := 0; i < consoleBenchCompanies; i++ {
-		id := atsandbox.GeneratedCompanyID(i)
-		co, _ := h.at.Company(id)
-		companies = append(companies, store.CompanyRecord{ID: id, Name: co.CompanyName, Type: co.CompanyType, TypeLabel: "Customer",
-			Active: true, ModifiedAt: now})
-		tenants = append(tenants, readmodel.Tenant{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", id), Name: co.CompanyName,
-			Kind: "customer", Enabled: true, UpdatedAt: now})
-	}
-	for lo := 0; lo < len(companies); lo += 1000 {
-		if err := h.store.SaveCompanies(ctx, companies[lo:lo+1000], now); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := h.store.SaveTenants(ctx, tenants[lo:lo+1000], 1, now); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for i := 0; i < consoleBenchCompanies; i += 2 {
-		id := atsandbox.GeneratedCompanyID(i)
-		if _, err := h.store.MapCustomer(ctx, store.CustomerMapping{CompanyID: id, TenantID: fmt.Sprintf("00000000-0000-4000-8000-%012d", id)},
-			store.Actor{Name: "bench"}); err != nil {
-			b.Fatal(err)
-		}
-		if i%100 == 0 {
-			if err := h.store.SetCustomerState(ctx, id, "error", "Acronis answered 503 three times"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	h := consoleBenchHarness(b)
 	br := h.browser()
 	br.signIn(adminToken)
 	detail := atsandbox.GeneratedCompanyID(5000)
@@ -128,4 +92,52 @@ func BenchmarkConsolePages(b *testing.B) {
 			}
 		})
 	}
+}
+
+// consoleBenchHarness is an API harness holding the benchmark's data:
+// consoleBenchCompanies companies and tenants, half of them mapped.
+func consoleBenchHarness(b testing.TB) *apiHarness {
+	b.Helper()
+	h := newAPIHarnessWith(b, benchCustomers{}, atsandbox.Options{Dataset: "generated", Companies: consoleBenchCompanies, Seed: 1})
+	h.srv.deps.Audit, h.srv.deps.Stats, h.srv.deps.Usage, h.srv.deps.Alerts = h.store, h.store, h.store, h.store
+	h.srv.deps.ReadModel = h.store
+	ctx := context.Background()
+	// The read model holds what the contract and tenant syncs would have
+	// stored: every company, and a tenant per company.
+	now := time.Now().UTC()
+	companies := make([]store.CompanyRecord, 0, consoleBenchCompanies)
+	tenants := make([]readmodel.Tenant, 0, consoleBenchCompanies)
+	for i := 0; i < consoleBenchCompanies; i++ {
+		id := atsandbox.GeneratedCompanyID(i)
+		co, _ := h.at.Company(id)
+		companies = append(companies, store.CompanyRecord{ID: id, Name: co.CompanyName, Type: co.CompanyType, TypeLabel: "Customer",
+			Active: true, ModifiedAt: now})
+		tenants = append(tenants, readmodel.Tenant{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", id), Name: co.CompanyName,
+			Kind: "customer", Enabled: true, UpdatedAt: now})
+	}
+	for lo := 0; lo < len(companies); lo += 1000 {
+		if err := h.store.SaveCompanies(ctx, companies[lo:lo+1000], now); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.store.SaveTenants(ctx, tenants[lo:lo+1000], 1, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The tenant sync ends a complete listing so.
+	if _, err := h.store.MarkUnseenTenantsDeleted(ctx, 1, now); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < consoleBenchCompanies; i += 2 {
+		id := atsandbox.GeneratedCompanyID(i)
+		if _, err := h.store.MapCustomer(ctx, store.CustomerMapping{CompanyID: id, TenantID: fmt.Sprintf("00000000-0000-4000-8000-%012d", id)},
+			store.Actor{Name: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		if i%100 == 0 {
+			if err := h.store.SetCustomerState(ctx, id, "error", "Acronis answered 503 three times"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return h
 }

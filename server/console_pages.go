@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,9 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 	g.GET("/billing", con.billing)
 	g.POST("/billing", con.saveBilling)
 	g.GET("/customers", con.customerList)
+	g.POST("/customers/bulk", con.bulkPreview)
+	g.GET("/customers/bulk/:planID", con.bulkPlan)
+	g.POST("/customers/bulk/:planID/apply", con.bulkApply)
 	g.GET("/customers/:companyID", con.customerDetail)
 	g.GET("/customers/:companyID/usage", con.customerUsage)
 	g.GET("/customers/:companyID/map", con.mapForm)
@@ -100,12 +104,31 @@ type customerListView struct {
 	Q, Filter, Type    string
 	PrevPage, NextPage int
 	FilterOptions      []string
+	// Confidence (a percentage of ConfidenceOptions) ticks for bulk accept
+	// the suggestions at or above MinConfidence; the admin can change each tick.
+	Confidence        string
+	MinConfidence     float64
+	ConfidenceOptions []string
 }
 
+// bulkConfidenceOptions are the thresholds the customers page offers for
+// ticking suggestions, in percent; the first is the default.
+var bulkConfidenceOptions = []string{"90", "80", "70", "50", "100"}
+
 func (con *webConsole) customerList(c echo.Context) error {
+	return con.customerListStatus(c, http.StatusOK)
+}
+
+// customerListStatus renders the customers page with status (a failed bulk preview shows its problem above it).
+func (con *webConsole) customerListStatus(c echo.Context, status int) error {
 	q := url.Values{}
 	v := customerListView{Q: c.QueryParam("q"), Filter: c.QueryParam("filter"), Type: c.QueryParam("type"),
-		FilterOptions: readmodel.CustomerFilters}
+		FilterOptions: readmodel.CustomerFilters, Confidence: bulkConfidenceOptions[0], ConfidenceOptions: bulkConfidenceOptions}
+	if pick := c.QueryParam("confidence"); slices.Contains(bulkConfidenceOptions, pick) {
+		v.Confidence = pick
+	}
+	pct, _ := strconv.Atoi(v.Confidence)
+	v.MinConfidence = float64(pct) / 100
 	for _, k := range []string{"q", "filter", "type", "page"} {
 		if val := strings.TrimSpace(c.QueryParam(k)); val != "" {
 			q.Set(k, val)
@@ -121,7 +144,7 @@ func (con *webConsole) customerList(c echo.Context) error {
 	if v.List.HasMore {
 		v.NextPage = v.List.Page + 1
 	}
-	return con.render(c, http.StatusOK, "customers", "Customer mapping", "customers", v)
+	return con.render(c, status, "customers", "Customer mapping", "customers", v)
 }
 
 type customerView struct {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -444,5 +445,83 @@ func TestConsole_ShadowReportLinkedOnlyInShadowMode(t *testing.T) {
 	p := b.do("GET", "/shadow", nil)
 	if p.code != 200 || !strings.Contains(p.body, "POST /api/2/tenants") || !strings.Contains(p.body, "<strong>shadow</strong>") {
 		t.Errorf("GET /shadow = %d, want the recorded write in shadow mode:\n%s", p.code, p.body)
+	}
+}
+
+func TestConsole_BulkAcceptShowsTheCombinedPlanThenMapsTheTickedSuggestions(t *testing.T) {
+	cw := &mappingWorkflows{refuse: map[string]string{}}
+	h := newAPIHarness(t, cw)
+	cw.st = h.store
+	fillReadModel(t, h)
+	h.srv.deps.BulkMappings = h.store
+	mapCompany(t, h, 101, acsandbox.WoodgroveRetailID)
+	b := h.browser()
+	b.signIn(adminToken)
+
+	// At 90 % the page ticks Litware's and Woodgrove Bank's suggestions.
+	list := b.do("GET", "/customers?confidence=90", nil)
+	ticked := regexp.MustCompile(`name="pair" value="([^"]+)"[^>]*checked`).FindAllStringSubmatch(list.body, -1)
+	var pairs []string
+	for _, m := range ticked {
+		pairs = append(pairs, m[1])
+	}
+	want := []string{"107:" + acsandbox.LitwareID, "109:" + acsandbox.WoodgroveID}
+	if fmt.Sprint(pairs) != fmt.Sprint(want) {
+		t.Fatalf("ticked suggestions = %v, want %v:\n%s", pairs, want, list.body)
+	}
+	csrf := find(t, csrfRe, list.body)
+
+	// Nothing ticked: the API's 400 names the field, above the list; no plan is stored.
+	p := b.do("POST", "/customers/bulk", url.Values{"csrf": {csrf}})
+	if p.code != http.StatusBadRequest || !strings.Contains(p.body, `data-testid="problem"`) || !strings.Contains(p.body, "<code>pairs</code>") {
+		t.Fatalf("bulk with nothing ticked = %d, want 400 naming pairs:\n%s", p.code, p.body)
+	}
+
+	// The two ticked suggestions, plus a company already mapped so: one plan with a warning.
+	form := url.Values{"csrf": {csrf}, "pair": append(pairs, "101:"+acsandbox.WoodgroveRetailID)}
+	p = b.do("POST", "/customers/bulk", form)
+	loc := p.header.Get("Location")
+	if p.code != http.StatusSeeOther || !strings.HasPrefix(loc, "/customers/bulk/mp_") {
+		t.Fatalf("bulk preview = %d %q, want 303 to the plan:\n%s", p.code, loc, p.body)
+	}
+	p = b.do("GET", loc, nil)
+	for _, w := range []string{"Review the plan before mapping", `data-testid="plan-warnings"`, "already mapped", "Litware Inc", acsandbox.LitwareID,
+		"Woodgrove Bank", acsandbox.WoodgroveID, `id="bulk-apply"`} {
+		if !strings.Contains(p.body, w) {
+			t.Fatalf("plan page = %d, want it to show %q:\n%s", p.code, w, p.body)
+		}
+	}
+	if len(cw.maps) != 0 {
+		t.Fatalf("the preview mapped %v", cw.maps)
+	}
+
+	// A read-only user sees the plan but cannot apply it, and gets no tick boxes.
+	r := h.browser()
+	r.signIn(readToken)
+	if rp := r.do("GET", loc, nil); rp.code != 200 || strings.Contains(rp.body, "bulk-apply") {
+		t.Fatalf("read-only plan page = %d, want it without the apply button", rp.code)
+	}
+	if rp := r.do("GET", "/customers", nil); strings.Contains(rp.body, `name="pair"`) || strings.Contains(rp.body, "bulk-preview") {
+		t.Fatal("a read-only user gets the bulk accept controls")
+	}
+
+	p = b.do("POST", loc+"/apply", url.Values{"csrf": {csrf}})
+	if p.code != http.StatusSeeOther || p.header.Get("Location") != loc {
+		t.Fatalf("apply = %d %q, want 303 back to the plan:\n%s", p.code, p.header.Get("Location"), p.body)
+	}
+	p = b.do("GET", loc, nil)
+	if !strings.Contains(p.body, "3 of 3 companies mapped") || strings.Contains(p.body, `id="bulk-apply"`) || strings.Count(p.body, `data-testid="bulk-result">ok`) != 3 {
+		t.Fatalf("applied plan page, want 3 results ok and no apply button:\n%s", p.body)
+	}
+	for _, pair := range want {
+		company, tenant, _ := strings.Cut(pair, ":")
+		id, _ := strconv.ParseInt(company, 10, 64)
+		ms, err := h.store.ListCustomerMappings(context.Background(), store.CustomerMappingFilter{CompanyIDs: []int64{id}})
+		if err != nil || len(ms) != 1 || ms[0].TenantID != tenant || ms[0].MappedBy != "ops" {
+			t.Errorf("mapping of %d = %+v (%v), want tenant %s by ops", id, ms, err, tenant)
+		}
+	}
+	if len(cw.maps) != 2 {
+		t.Errorf("workflow updates = %v, want the two new mappings only", cw.maps)
 	}
 }

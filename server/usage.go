@@ -115,7 +115,7 @@ var usageQueryParams = []queryParam{
 	{"to", "periods ending at or before this instant (RFC 3339 or YYYY-MM-DD, UTC)"},
 	{"state", "pending, reported or superseded"},
 	{"metric", "offering item or storage metric, e.g. class2_billed"},
-	{"limit", "1–5000, default 500"},
+	{"limit", fmt.Sprintf("1–%d, default 500", store.MaxUsagePage)},
 }
 
 func (s *Server) listUsage(c echo.Context) error {
@@ -134,7 +134,7 @@ func (s *Server) listUsage(c echo.Context) error {
 		q.fail("state", "must be pending, reported or superseded")
 	}
 	f.Metric = q.text("metric")
-	f.Limit = int(q.int("limit", 500, 1, 5000))
+	f.Limit = int(q.int("limit", 500, 1, store.MaxUsagePage))
 	if err := q.err(); err != nil {
 		return err
 	}

@@ -207,12 +207,17 @@ func (w *alertTicket) handle(ctx workflow.Context, ev alert.Event) bool {
 	}
 	now := workflow.Now(ctx)
 	if ev.Cleared {
-		if t := s.Ticket; t != nil && t.Open() && t.TicketID != 0 && st.AutoClose {
-			in := activities.AlertTicketInput{Ref: *t, Event: ev, At: now}
-			if !w.call(ctx, PoolAutotask, "close the ticket", activities.AlertActs.AlertCloseTicket, in, &s.Ticket) {
-				return false
+		if workflow.GetVersion(ctx, versionClearJoined, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			// Released behaviour: the owner's clear closes its ticket, even while a joined alert is active.
+			if t := s.Ticket; t != nil && t.Open() && t.TicketID != 0 && st.AutoClose {
+				in := activities.AlertTicketInput{Ref: *t, Event: ev, At: now}
+				if !w.call(ctx, PoolAutotask, "close the ticket", activities.AlertActs.AlertCloseTicket, in, &s.Ticket) {
+					return false
+				}
+				w.openWindow(st, now)
 			}
-			w.openWindow(st, now)
+		} else if !w.clear(ctx, st, ev, now) {
+			return false
 		}
 		s.Cleared, s.LastSeen, s.Last = true, ev.UpdatedAt, &ev
 		return true
@@ -247,6 +252,48 @@ func (w *alertTicket) handle(ctx workflow.Context, ev alert.Event) bool {
 		s.WindowEndsAt = time.Time{}
 	}
 	s.Cleared, s.LastSeen, s.Last = false, ev.UpdatedAt, &ev
+	return true
+}
+
+// clear takes the cleared alert off the active alerts of the tickets it is
+// counted on, and with auto-close on closes those left with none: a ticket
+// stays open while another alert counted on it is active. When the last alert
+// to clear joined another alert's ticket, it closes that ticket and tells the
+// owner's workflow as a completion, so the owner's state (re-open window,
+// recurrences) follows the store.
+func (w *alertTicket) clear(ctx workflow.Context, st activities.AlertTicketSettings, ev alert.Event, now time.Time) bool {
+	s := &w.state
+	var idle []alert.TicketRef
+	if err := w.exec(ctx, PoolLocal, "Record alert "+ev.AlertID+" cleared", activities.AlertActs.AlertCleared, ev).Get(ctx, &idle); err != nil {
+		w.fail(ctx, "record the alert cleared", err)
+		return false
+	}
+	if !st.AutoClose {
+		return true
+	}
+	for _, t := range idle {
+		if t.TicketID == 0 {
+			continue // not created yet: nothing to close in Autotask
+		}
+		in := activities.AlertTicketInput{Ref: t, Event: ev, At: now}
+		if s.Ticket != nil && s.Ticket.RowID == t.RowID {
+			if !w.call(ctx, PoolAutotask, "close the ticket", activities.AlertActs.AlertCloseTicket, in, &s.Ticket) {
+				return false
+			}
+			w.openWindow(st, now)
+			continue
+		}
+		var closed *alert.TicketRef
+		if !w.call(ctx, PoolAutotask, "close the ticket it joined", activities.AlertActs.AlertCloseTicket, in, &closed) {
+			return false
+		}
+		s.Joined = closed
+		// The owner's workflow records its ticket closed; when it is not running it reads that from the store when it next starts.
+		if err := workflow.SignalExternalWorkflow(ctx, AlertWorkflowID(t.AlertID), "", SignalTicketCompleted,
+			TicketCompleted{TicketID: t.TicketID}).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("telling the ticket owner's workflow failed", "owner", t.AlertID, "error", errorText(err))
+		}
+	}
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +36,12 @@ type fakeTicket struct {
 type fakeRow struct {
 	alert.TicketRef
 	tenant, typ, resource string
+	active                []string // the alerts counted on the ticket that have not cleared
+}
+
+// activate counts alertID as active on the row once.
+func (r *fakeRow) activate(alertID string) {
+	r.active = append(slices.DeleteFunc(r.active, func(a string) bool { return a == alertID }), alertID)
 }
 
 // ticketWorld is the fake store, Autotask and Acronis behind the alert
@@ -48,6 +55,9 @@ type ticketWorld struct {
 	creates    int // CreateTicket calls that reached "Autotask"
 	loseCreate int // create the ticket but lose the answer this many times
 	dismissed  []string
+	signalled  []string // "<workflow id> <signal> <ticket id>" sent to other alerts' workflows
+	// versions, when set, records the change ids the runs ask GetVersion for.
+	versions map[string]bool
 }
 
 func newTicketWorld() *ticketWorld {
@@ -70,6 +80,15 @@ func (w *ticketWorld) note(ticketID int64, title string) {
 
 func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 	acts := activities.AlertActs
+	if w.versions != nil {
+		env.OnGetVersion(mock.Anything, workflow.DefaultVersion, workflow.Version(1)).Return(
+			func(id string, _, _ workflow.Version) workflow.Version {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				w.versions[id] = true
+				return 1
+			})
+	}
 	env.OnActivity(acts.AlertSettings, mock.Anything).Return(func(context.Context) (activities.AlertTicketSettings, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -102,12 +121,13 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		for _, r := range w.rows {
 			if r.Open() && r.tenant == ev.TenantID && r.typ == ev.Type && r.resource == ev.Resource {
 				r.Occurrences++
+				r.activate(ev.AlertID)
 				return activities.AlertOpenResult{Ref: r.TicketRef, Joined: true}, nil
 			}
 		}
 		r := &fakeRow{TicketRef: alert.TicketRef{RowID: int64(len(w.rows) + 1), AlertID: ev.AlertID, Generation: gen + 1,
 			ExternalID: store.AlertExternalID(ev.AlertID, gen+1), State: store.TicketOpen, Occurrences: 1},
-			tenant: ev.TenantID, typ: ev.Type, resource: ev.Resource}
+			tenant: ev.TenantID, typ: ev.Type, resource: ev.Resource, active: []string{ev.AlertID}}
 		w.rows = append(w.rows, r)
 		return activities.AlertOpenResult{Ref: r.TicketRef}, nil
 	}).Maybe()
@@ -145,6 +165,7 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		defer w.mu.Unlock()
 		r := w.row(id)
 		r.Occurrences++
+		r.activate(r.AlertID)
 		return r.TicketRef, nil
 	}).Maybe()
 	env.OnActivity(acts.AlertCloseTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertTicketInput) (alert.TicketRef, error) {
@@ -171,8 +192,29 @@ func (w *ticketWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		r := w.row(in.Ref.RowID)
 		r.State = store.TicketOpen
 		r.Occurrences++
+		r.activate(r.AlertID)
 		return r.TicketRef, nil
 	}).Maybe()
+	env.OnActivity(acts.AlertCleared, mock.Anything, mock.Anything).Return(func(_ context.Context, ev alert.Event) ([]alert.TicketRef, error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		var idle []alert.TicketRef
+		for _, r := range w.rows {
+			r.active = slices.DeleteFunc(r.active, func(a string) bool { return a == ev.AlertID })
+			group := ev.Resource != "" && r.tenant == ev.TenantID && r.typ == ev.Type && r.resource == ev.Resource
+			if r.Open() && len(r.active) == 0 && (r.AlertID == ev.AlertID || group) {
+				idle = append(idle, r.TicketRef)
+			}
+		}
+		return idle, nil
+	}).Maybe()
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_, workflowID, _, signal string, arg any) error {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.signalled = append(w.signalled, fmt.Sprint(workflowID, " ", signal, " ", arg.(TicketCompleted).TicketID))
+			return nil
+		}).Maybe()
 	env.OnActivity(acts.AlertDismiss, mock.Anything, mock.Anything).Return(func(_ context.Context, id string) error {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -213,7 +255,11 @@ func runAlert(t *testing.T, w *ticketWorld, alertID string, start time.Time, can
 	state := AlertState{AlertID: alertID}
 	for i, s := range steps {
 		if i == 0 {
-			state.Pending = append(state.Pending, s.arg.(alert.Event))
+			if c, ok := s.arg.(TicketCompleted); ok {
+				state.Completed = append(state.Completed, c.TicketID)
+			} else {
+				state.Pending = append(state.Pending, s.arg.(alert.Event))
+			}
 			continue
 		}
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(s.sig, s.arg) }, s.at)
@@ -386,6 +432,43 @@ func TestAlertTicket_StormGroupsAlertsOfOneResourceOnOneTicket(t *testing.T) {
 	_, _ = runAlert(t, w, alertB, alertBase.Add(2*time.Hour), time.Hour, step{0, SignalAlert, other})
 	if len(w.tickets) != 2 {
 		t.Errorf("tickets = %d, want 2 for two resources", len(w.tickets))
+	}
+}
+
+func TestAlertTicket_AutoCloseWaitsForEveryJoinedAlertToClear(t *testing.T) {
+	w := newTicketWorld()
+	_, _ = runAlert(t, w, alertA, alertBase, time.Hour, step{0, SignalAlert, raised(alertA, alertBase)})
+	_, err := runAlert(t, w, alertB, alertBase.Add(time.Hour), 0, step{0, SignalAlert, raised(alertB, alertBase.Add(time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticketID := w.ticketsOf(alertA)[0]
+	tk := w.tickets[ticketID]
+
+	// A clears while B, counted on A's ticket, is still active: the ticket stays open and A's run waits.
+	_, _ = runAlert(t, w, alertA, alertBase.Add(2*time.Hour), time.Hour, step{0, SignalAlert, cleared(alertA, alertBase.Add(2*time.Hour))})
+	if tk.status == activities.TicketStatusComplete || !w.rows[0].Open() {
+		t.Fatalf("ticket status %d open %v after the first of two alerts cleared; want it open", tk.status, w.rows[0].Open())
+	}
+
+	// B clears last: B's run closes A's ticket and tells A's workflow.
+	_, err = runAlert(t, w, alertB, alertBase.Add(4*time.Hour), 0, step{0, SignalAlert, cleared(alertB, alertBase.Add(4*time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.status != activities.TicketStatusComplete || w.rows[0].Open() {
+		t.Errorf("ticket status %d open %v after both alerts cleared; want it closed", tk.status, w.rows[0].Open())
+	}
+	if got, want := fmt.Sprint(tk.notes), "[Related alert in Acronis Alert cleared in Acronis]"; got != want {
+		t.Errorf("notes %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(w.signalled), fmt.Sprintf("[%s %s %d]", AlertWorkflowID(alertA), SignalTicketCompleted, ticketID); got != want {
+		t.Errorf("signalled %s, want %s", got, want)
+	}
+	// A's workflow takes the completion: its ticket is closed, nothing dismissed (A cleared).
+	_, err = runAlert(t, w, alertA, alertBase.Add(5*time.Hour), 0, step{0, SignalTicketCompleted, TicketCompleted{TicketID: ticketID}})
+	if err != nil || len(w.dismissed) != 0 {
+		t.Errorf("owner run: error %v, dismissed %v; want none", err, w.dismissed)
 	}
 }
 

@@ -44,7 +44,7 @@ var activityPools = map[string]Pool{
 	"EnsureUsageReport": PoolLocal, "PollUsageReport": PoolLocal, "SettleUsageReport": PoolLocal,
 	// *activities.Alerts: the store's ledger, and the sync that reads both APIs, on the workflow's queue…
 	"AlertSettings": PoolLocal, "SyncAlerts": PoolLocal, "AlertLatestTicket": PoolLocal, "AlertOpenOrJoin": PoolLocal,
-	"AlertCountOccurrence": PoolLocal, "AlertTicketCompleted": PoolLocal,
+	"AlertCountOccurrence": PoolLocal, "AlertTicketCompleted": PoolLocal, "AlertCleared": PoolLocal,
 	// …ticket writes on Autotask's pool, the dismissal on Acronis's.
 	"AlertCreateTicket": PoolAutotask, "AlertAddNote": PoolAutotask, "AlertCloseTicket": PoolAutotask,
 	"AlertReopenTicket": PoolAutotask, "AlertDismiss": PoolAcronis,

@@ -52,4 +52,10 @@ const (
 	// provisioning answers with a placeholder, which no earlier history does.
 	// Added in v5; may be removed after v6.
 	versionShadowMode = "shadow-mode"
+	// versionClearJoined: a cleared alert leaves its ticket's active alerts and
+	// auto-close closes a ticket only when no alert counted on it (its owner
+	// or one that joined it) is still active; the last alert to clear closes
+	// it and tells the owner's workflow (issue 14). Added in v5; may be
+	// removed after v6.
+	versionClearJoined = "auto-close-after-joined-clear"
 )

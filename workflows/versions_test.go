@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
@@ -79,4 +81,17 @@ func (s *CustomerSuite) TestVersions_TwoWaySyncIsAskedOnlyWhenItIsOn() {
 	s.at(time.Minute, func() { s.signal(snapshotWith(s.env.Now(), 25, s.start.AddDate(1, 0, 0))) })
 	s.run(time.Hour)
 	s.Equal([]string{versionRecordCustomerState, versionTwoWaySync}, asked())
+}
+
+func TestVersions_AlertAsksClearJoinedOnlyWhenItClears(t *testing.T) {
+	w := newTicketWorld()
+	w.versions = map[string]bool{}
+	_, _ = runAlert(t, w, alertA, alertBase, time.Hour, step{0, SignalAlert, raised(alertA, alertBase)})
+	if len(w.versions) != 0 {
+		t.Fatalf("a raised alert asked for %v, want no version", w.versions)
+	}
+	_, _ = runAlert(t, w, alertA, alertBase.Add(2*time.Hour), 0, step{0, SignalAlert, cleared(alertA, alertBase.Add(2*time.Hour))})
+	if fmt.Sprint(w.versions) != fmt.Sprintf("map[%s:true]", versionClearJoined) {
+		t.Fatalf("a cleared alert asked for %v, want only %s", w.versions, versionClearJoined)
+	}
 }

@@ -41,6 +41,10 @@ type AlertTicket struct {
 	// CompletionReported is the Autotask completion time last reported to the
 	// alert's workflow (MarkAlertTicketCompletionReported), nil when none.
 	CompletionReported *time.Time
+	// ActiveAlerts are the alerts counted on the ticket (its owner and the
+	// alerts that joined it) that have not cleared since; auto-close waits
+	// until it is empty (ClearAlert).
+	ActiveAlerts []string
 }
 
 // AlertExternalID is the Autotask externalID of an alert's ticket: the alert id
@@ -54,13 +58,14 @@ func AlertExternalID(alertID string, generation int) string {
 }
 
 const alertTicketColumns = `id, alert_id, generation, external_id, ticket_id, company_id, tenant_id, alert_type,
-	resource, state, opened_at, closed_at, reopened_at, occurrences, updated_at, create_attempts, completion_reported`
+	resource, state, opened_at, closed_at, reopened_at, occurrences, updated_at, create_attempts, completion_reported,
+	active_alerts`
 
 func scanAlertTicket(r pgx.Row) (AlertTicket, error) {
 	var t AlertTicket
 	err := r.Scan(&t.ID, &t.AlertID, &t.Generation, &t.ExternalID, &t.TicketID, &t.CompanyID, &t.TenantID,
 		&t.AlertType, &t.Resource, &t.State, &t.OpenedAt, &t.ClosedAt, &t.ReopenedAt, &t.Occurrences, &t.UpdatedAt,
-		&t.CreateAttempts, &t.CompletionReported)
+		&t.CreateAttempts, &t.CompletionReported, &t.ActiveAlerts)
 	return t, err
 }
 
@@ -79,9 +84,10 @@ func (s *Store) OpenAlertTicket(ctx context.Context, t AlertTicket) (AlertTicket
 		opened = t.OpenedAt
 	}
 	saved, err := scanAlertTicket(s.pool.QueryRow(ctx, `
-		INSERT INTO alert_tickets (alert_id, generation, ticket_id, company_id, tenant_id, alert_type, resource, opened_at, create_attempts)
+		INSERT INTO alert_tickets (alert_id, generation, ticket_id, company_id, tenant_id, alert_type, resource, opened_at,
+			create_attempts, active_alerts)
 		VALUES ($1, COALESCE($2::int, (SELECT COALESCE(max(generation), 0) + 1 FROM alert_tickets WHERE alert_id = $1)),
-			$3, $4, $5, $6, $7, COALESCE($8::timestamptz, now()), 0)
+			$3, $4, $5, $6, $7, COALESCE($8::timestamptz, now()), 0, ARRAY[$1::text])
 		RETURNING `+alertTicketColumns,
 		t.AlertID, gen, t.TicketID, t.CompanyID, t.TenantID, t.AlertType, t.Resource, opened))
 	if err != nil {
@@ -166,11 +172,15 @@ func (s *Store) MarkAlertTicketCompletionReported(ctx context.Context, id int64,
 	return nil
 }
 
+// activeWithOwner is the SQL of active_alerts with the ticket's owner (once) in it.
+const activeWithOwner = `array_append(array_remove(active_alerts, alert_id), alert_id)`
+
 // RecordAlertOccurrence counts one more occurrence of the alert on its open
-// ticket; ErrConflict when the ticket is closed (re-open it instead).
+// ticket, which makes its owner active again; ErrConflict when the ticket is
+// closed (re-open it instead).
 func (s *Store) RecordAlertOccurrence(ctx context.Context, id int64) (AlertTicket, error) {
 	return s.transitionAlertTicket(ctx, fmt.Sprintf("count occurrence on alert ticket %d", id), id, `
-		UPDATE alert_tickets SET occurrences = occurrences + 1, updated_at = now()
+		UPDATE alert_tickets SET occurrences = occurrences + 1, active_alerts = `+activeWithOwner+`, updated_at = now()
 		WHERE id = $1 AND state = 'open' RETURNING `+alertTicketColumns, id)
 }
 
@@ -183,11 +193,12 @@ func (s *Store) CloseAlertTicket(ctx context.Context, id int64, at time.Time) (A
 }
 
 // ReopenAlertTicket re-opens a closed ticket at at (now when zero) because its
-// alert recurred within the re-open window, and counts the occurrence.
+// alert recurred within the re-open window, counts the occurrence and makes
+// its owner active again (joined alerts still active stay counted).
 func (s *Store) ReopenAlertTicket(ctx context.Context, id int64, at time.Time) (AlertTicket, error) {
 	return s.transitionAlertTicket(ctx, fmt.Sprintf("reopen alert ticket %d", id), id, `
 		UPDATE alert_tickets SET state = 'open', reopened_at = COALESCE($2::timestamptz, now()),
-			occurrences = occurrences + 1, updated_at = now()
+			occurrences = occurrences + 1, active_alerts = `+activeWithOwner+`, updated_at = now()
 		WHERE id = $1 AND state = 'closed' RETURNING `+alertTicketColumns, id, timeOrNil(at))
 }
 

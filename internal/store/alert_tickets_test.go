@@ -205,3 +205,53 @@ func TestOpenAlertTicketsByTicketID_MatchesOpenTicketsAndRecordsReportedCompleti
 	assert.True(t, again.CompletionReported.Equal(done), "reported %v, want %v", *again.CompletionReported, done)
 	assert.ErrorIs(t, st.MarkAlertTicketCompletionReported(ctx, 999999, done), store.ErrNotFound)
 }
+
+func TestClearAlert_TicketIsIdleOnlyWhenEveryJoinedAlertCleared(t *testing.T) {
+	ctx := testContext(t)
+	st := testenv.MustOpenDB(t)
+	owner, joined, err := st.OpenOrJoinAlertTicket(ctx, newAlertTicket())
+	require.NoError(t, err)
+	require.False(t, joined)
+	other := newAlertTicket()
+	other.AlertID = "joined-alert"
+	row, joined, err := st.OpenOrJoinAlertTicket(ctx, other)
+	require.NoError(t, err)
+	require.True(t, joined)
+	assert.Equal(t, []string{alertID, "joined-alert"}, row.ActiveAlerts)
+
+	idle, err := st.ClearAlert(ctx, newAlertTicket())
+	require.NoError(t, err)
+	assert.Empty(t, idle, "the joined alert is still active: the ticket must stay open")
+
+	// The owner recurs and clears again: still not idle while the joined alert is active.
+	got, err := st.RecordAlertOccurrence(ctx, owner.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"joined-alert", alertID}, got.ActiveAlerts)
+	idle, err = st.ClearAlert(ctx, newAlertTicket())
+	require.NoError(t, err)
+	assert.Empty(t, idle)
+
+	for range 2 { // a retried call finds the same ticket
+		idle, err = st.ClearAlert(ctx, other)
+		require.NoError(t, err)
+		require.Len(t, idle, 1, "the last alert cleared")
+		assert.Equal(t, owner.ID, idle[0].ID)
+		assert.Empty(t, idle[0].ActiveAlerts)
+	}
+	// Another group's clear does not touch this ticket.
+	stranger := newAlertTicket()
+	stranger.AlertID, stranger.Resource = "stranger", "srv-99"
+	idle, err = st.ClearAlert(ctx, stranger)
+	require.NoError(t, err)
+	assert.Empty(t, idle)
+
+	// Closed, then re-opened by its owner: the owner counts again.
+	_, err = st.CloseAlertTicket(ctx, owner.ID, time.Time{})
+	require.NoError(t, err)
+	idle, err = st.ClearAlert(ctx, other)
+	require.NoError(t, err)
+	assert.Empty(t, idle, "a closed ticket is not idle")
+	re, err := st.ReopenAlertTicket(ctx, owner.ID, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{alertID}, re.ActiveAlerts)
+}

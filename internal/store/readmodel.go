@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -278,7 +279,17 @@ func (s *Store) MarkUnseenTenantsDeleted(ctx context.Context, run int64, at time
 			TenantSyncCursor, fmt.Sprintf(`{"run": %d, "at": %q}`, run, at.UTC().Format(time.RFC3339)))
 		return err
 	})
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	// A first listing loads thousands of tenants at once. Until autovacuum
+	// analyzes them the planner takes the table for nearly empty and lists
+	// mappable tenants with a nested loop per tenant (4× slower at 10,000,
+	// BENCHMARKS.md); fresh statistics after each complete listing avoid that.
+	if _, err := s.pool.Exec(ctx, `ANALYZE rm_tenants`); err != nil {
+		return int(n), wrap("analyze the tenants", err)
+	}
+	return int(n), nil
 }
 
 // TenantsToProbe returns up to limit manageable-looking tenants whose
@@ -582,19 +593,21 @@ func (s *Store) ListTenants(ctx context.Context, q readmodel.TenantQuery) (readm
 	}
 	whereSQL := strings.Join(conds, " AND ")
 	page := readmodel.Page[readmodel.TenantRow]{Items: []readmodel.TenantRow{}}
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rm_tenants t LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
-		WHERE `+whereSQL, args...).Scan(&page.Total); err != nil {
-		return page, wrap("count tenants", err)
-	}
+	countArgs := slices.Clone(args)
 	args = append(args, q.PageSize, (q.Page-1)*q.PageSize)
+	// One pass finds the page and counts every match (the window count);
+	// the mapped companies' names are read for the page's rows only.
+	order := fmt.Sprintf(sort, dir)
 	rows, err := s.pool.Query(ctx, `SELECT t.tenant_id, t.name, t.kind, t.parent_id, t.enabled, t.contact_email, t.self_service,
 			t.support_access, t.internal_tag, t.customer_ref, coalesce(t.acronis_updated_at, 'epoch'),
-			m.company_id, coalesce(c.name, '')
-		FROM rm_tenants t
-		LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
-		LEFT JOIN rm_companies c ON c.company_id = m.company_id
-		WHERE `+whereSQL+`
-		ORDER BY `+fmt.Sprintf(sort, dir)+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+			t.company_id, coalesce(c.name, ''), t.total
+		FROM (SELECT t.*, m.company_id, count(*) OVER () AS total
+			FROM rm_tenants t
+			LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
+			WHERE `+whereSQL+`
+			ORDER BY `+order+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args))+`) t
+		LEFT JOIN rm_companies c ON c.company_id = t.company_id
+		ORDER BY `+order, args...)
 	if err != nil {
 		return page, wrap("list tenants", err)
 	}
@@ -602,7 +615,7 @@ func (s *Store) ListTenants(ctx context.Context, q readmodel.TenantQuery) (readm
 	for rows.Next() {
 		var r readmodel.TenantRow
 		if err := rows.Scan(&r.ID, &r.Name, &r.Kind, &r.ParentID, &r.Enabled, &r.ContactEmail, &r.SelfService,
-			&r.SupportAccess, &r.InternalTag, &r.CustomerRef, &r.UpdatedAt, &r.MappedCompanyID, &r.MappedCompanyName); err != nil {
+			&r.SupportAccess, &r.InternalTag, &r.CustomerRef, &r.UpdatedAt, &r.MappedCompanyID, &r.MappedCompanyName, &page.Total); err != nil {
 			return page, wrap("list tenants", err)
 		}
 		if r.UpdatedAt.Unix() == 0 {
@@ -612,6 +625,13 @@ func (s *Store) ListTenants(ctx context.Context, q readmodel.TenantQuery) (readm
 	}
 	if err := rows.Err(); err != nil {
 		return page, wrap("list tenants", err)
+	}
+	if len(page.Items) == 0 && q.Page > 1 {
+		// Past the last page the window count has no row to ride on.
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rm_tenants t LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
+			WHERE `+whereSQL, countArgs...).Scan(&page.Total); err != nil {
+			return page, wrap("count tenants", err)
+		}
 	}
 	return page, nil
 }

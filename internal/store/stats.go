@@ -94,8 +94,13 @@ type UsageQuery struct {
 	State              string
 	From               time.Time // period_start >= From
 	To                 time.Time // period_end <= To
-	Limit              int       // default 500, at most 5000
+	// Limit defaults to 500 and may be one more than MaxUsagePage, so a
+	// caller asking for a full page plus one can tell the page was truncated.
+	Limit int
 }
+
+// MaxUsagePage is the largest page of usage rows the API documents.
+const MaxUsagePage = 5000
 
 // SearchUsage returns the ledger rows matching q ordered like ListUsage
 // (period, contract service, metric, revision).
@@ -107,7 +112,7 @@ func (s *Store) SearchUsage(ctx context.Context, q UsageQuery) ([]UsageRecord, e
 	if limit <= 0 {
 		limit = 500
 	}
-	limit = min(limit, 5000)
+	limit = min(limit, MaxUsagePage+1)
 	var c conditions
 	if q.ContractServiceIDs != nil {
 		c.add("contract_service_id = ANY(?)", q.ContractServiceIDs)
