@@ -51,7 +51,7 @@ func PreviewCustomer(st CustomerState, p entitlement.Plan, newTenant string, cur
 		}
 		out.Steps = append(out.Steps, plan.Step{Action: "create-tenant", At: now})
 		items, _ := plan.Describe(p.Desired.Quotas, nil)
-		out.Items = items
+		out.Items, out.Autotask = items, autotaskWrites(p.Desired.Quotas)
 		if p.Settings.TenantMode == "trial" {
 			out.Steps = append(out.Steps, plan.Step{Action: actionEndTrial, At: trialEnd(now)})
 		}
@@ -90,12 +90,42 @@ func PreviewCustomer(st CustomerState, p entitlement.Plan, newTenant string, cur
 	}
 	items, warnings := plan.Describe(quotas, current)
 	out.Items = items
+	if p.Desired.HasActiveServices {
+		out.Autotask = autotaskWrites(p.Desired.Quotas)
+	}
 	out.Warnings = append(out.Warnings, warnings...)
 	if !st.TrialEndsAt.IsZero() && st.TrialEndsAt.Sub(now) < trialWarnWithin {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("%s: tenant %s switches to production at %s", plan.WarnTrialEnding, st.TenantID, st.TrialEndsAt.UTC().Format(time.RFC3339)))
 	}
 	if !p.Desired.HasActiveServices && plan.InUse(current) && len(sim.pendingActions()) > 0 {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("%s: the company has no active services", plan.WarnDeprovision))
+	}
+	return out
+}
+
+// autotaskWrites says what the integration will write into the customer's
+// Autotask contracts: measured usage of pay-as-you-go items each period, and
+// the usage of prepaid items with overage above their units. Quotas follow
+// the contracts and write nothing to Autotask.
+func autotaskWrites(quotas []entitlement.Quota) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, q := range quotas {
+		for _, cs := range q.ContractServices {
+			if cs.PAYG {
+				add(fmt.Sprintf("usage of %s reported each closed period (from Acronis billing reports) as units of service %d in contract %d",
+					q.Item.Key(), cs.ServiceID, cs.ContractID))
+			}
+		}
+		if q.Soft && q.Value != nil {
+			add(fmt.Sprintf("usage of %s above %d units billed each closed period as overage: %s", q.Item.Key(), *q.Value, q.Source))
+		}
 	}
 	return out
 }
