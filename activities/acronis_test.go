@@ -3,13 +3,11 @@ package activities
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
@@ -27,16 +25,7 @@ type acronisHarness struct {
 
 func newAcronisHarness(t *testing.T) *acronisHarness {
 	t.Helper()
-	sb, err := acsandbox.New(acsandbox.Options{Dataset: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
-	c, err := acronis.New(context.Background(), acronis.Config{BaseURL: srv.URL, ClientID: sb.ClientID(), ClientSecret: sb.ClientSecret()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, c := testenv.AcronisSandbox(t, acsandbox.Options{Dataset: "demo"})
 	st := testenv.MustOpenDB(t)
 	h := &acronisHarness{t: t, sb: sb, st: st,
 		act: &Acronis{Client: func(context.Context) (AcronisAPI, error) { return c, nil }, Store: st}}

@@ -106,20 +106,19 @@ func (c Customers) Update(ctx context.Context, co Company, name string, arg any)
 
 // Status queries a company's workflow.
 func (c Customers) Status(ctx context.Context, companyID int64) (CustomerStatus, error) {
-	v, err := c.Client.QueryWorkflow(ctx, CustomerWorkflowID(companyID), "", QueryStatus)
-	if err != nil {
-		return CustomerStatus{}, err
-	}
-	var st CustomerStatus
-	return st, v.Get(&st)
+	return queryCustomer[CustomerStatus](ctx, c.Client, companyID, QueryStatus)
 }
 
 // State queries a company's workflow for its whole state, snapshot included.
 func (c Customers) State(ctx context.Context, companyID int64) (CustomerState, error) {
-	v, err := c.Client.QueryWorkflow(ctx, CustomerWorkflowID(companyID), "", QueryState)
+	return queryCustomer[CustomerState](ctx, c.Client, companyID, QueryState)
+}
+
+func queryCustomer[T any](ctx context.Context, tc client.Client, companyID int64, query string) (T, error) {
+	var out T
+	v, err := tc.QueryWorkflow(ctx, CustomerWorkflowID(companyID), "", query)
 	if err != nil {
-		return CustomerState{}, err
+		return out, err
 	}
-	var st CustomerState
-	return st, v.Get(&st)
+	return out, v.Get(&out)
 }

@@ -3,7 +3,6 @@ package planner_test
 import (
 	"context"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"sort"
@@ -13,7 +12,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
-	"github.com/acronis-autotask/acronis-autotask/internal/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/company"
 	"github.com/acronis-autotask/acronis-autotask/internal/entitlement"
 	"github.com/acronis-autotask/acronis-autotask/internal/plan"
@@ -40,16 +38,7 @@ var propertyItems = []entitlement.Item{
 // exactly the items the plan lists as writes, to the quota it shows, with
 // one request when there is a write and none otherwise (sandbox request log).
 func TestPlan_WritesExactlyWhatItLists(t *testing.T) {
-	sb, err := acsandbox.New(acsandbox.Options{Dataset: "demo", RequestsPerSecond: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
-	c, err := acronis.New(context.Background(), acronis.Config{BaseURL: srv.URL, ClientID: sb.ClientID(), ClientSecret: sb.ClientSecret()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, c := testenv.AcronisSandbox(t, acsandbox.Options{Dataset: "demo", RequestsPerSecond: -1})
 	act := &activities.Acronis{Client: func(context.Context) (activities.AcronisAPI, error) { return c, nil }, Store: testenv.MustOpenDB(t)}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
