@@ -19,6 +19,9 @@ import (
 type Vendors interface {
 	Autotask(ctx context.Context) (*autotask.Client, error)
 	Acronis(ctx context.Context) (*acronis.Client, error)
+	// AutotaskLimiter is the request budget of an API user and integration
+	// code, shared with every client of theirs in the fleet.
+	AutotaskLimiter(ctx context.Context, username, integrationCode string) (autotask.Limiter, error)
 }
 
 // MappingStore is what the mapping and customer endpoints need from the store.

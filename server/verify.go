@@ -158,6 +158,14 @@ func (s *Server) verifyAutotask(ctx context.Context) ConnectionCheck {
 		// Every zone answers zoneInformation, so the configured one is asked.
 		cfg.ZoneLookupURL = zoneLookupAt(configured)
 	}
+	if s.deps.Vendors != nil {
+		// The check spends the fleet's budget like every other Autotask call.
+		limiter, err := s.deps.Vendors.AutotaskLimiter(ctx, cfg.Username, cfg.IntegrationCode)
+		if err != nil {
+			return autotaskVerdict(check, err, false, cfg.Username)
+		}
+		cfg.Limiter = limiter
+	}
 	client, err := autotask.New(ctx, cfg)
 	if err != nil {
 		return autotaskVerdict(check, err, false, cfg.Username)

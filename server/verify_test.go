@@ -72,6 +72,16 @@ func TestVerify_BothConnectionsWork(t *testing.T) {
 	if got.Autotask.Source != "environment" || got.Autotask.Details["zone"] != "Sandbox" || got.Acronis.Details["tenantKind"] != "partner" {
 		t.Fatalf("details = %+v / %+v", got.Autotask, got.Acronis)
 	}
+	// The check spent the integration's own budget, not a budget of its own.
+	l, err := h.vendors.AutotaskLimiter(context.Background(), atsandbox.DefaultUsername, atsandbox.DefaultIntegrationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := l.Status(context.Background())
+	h.verify(t)
+	if after, _ := l.Status(context.Background()); after.Tokens > before.Tokens-1 {
+		t.Fatalf("a connection check took nothing from the shared budget: %.1f then %.1f tokens", before.Tokens, after.Tokens)
+	}
 	// Read-only tokens may not verify: it calls both vendors on demand.
 	if r := h.do("POST", "/api/v1/connections/verify", readToken, nil); r.code != 403 {
 		t.Fatalf("read-only verify = %d, want 403", r.code)

@@ -147,6 +147,15 @@ func (p *Provider) Autotask(ctx context.Context) (*autotask.Client, error) {
 	return c, nil
 }
 
+// AutotaskLimiter is the request budget of a user and integration code, the
+// one their clients draw from: a connection check of credentials not saved
+// yet spends the same budget as the integration (they name the same database).
+func (p *Provider) AutotaskLimiter(ctx context.Context, username, integrationCode string) (autotask.Limiter, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.limiter(ctx, username, integrationCode)
+}
+
 // limiter is the budget of a user and integration code, made once per
 // process; p.mu is held.
 func (p *Provider) limiter(ctx context.Context, username, code string) (autotask.Limiter, error) {
