@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -249,11 +248,7 @@ func (c *customer) handleConfirmPlan(ctx workflow.Context, r ConfirmRequest) (Ac
 	defer c.kick()
 	c.state.Confirmed, c.state.ConfirmedPlan = r.Quotas, r.PlanID
 	c.state.Applied, c.state.NeedsReconcile, c.state.RetryAt = "", true, time.Time{}
-	keys := make([]string, 0, len(r.Quotas))
-	for k, v := range r.Quotas {
-		keys = append(keys, k+" to "+v)
-	}
-	sort.Strings(keys)
-	c.auditAs(ctx, r.Actor, "customer.plan.confirmed", fmt.Sprintf("plan %s confirmed: quotas below usage allowed: %s", r.PlanID, strings.Join(keys, ", ")))
+	// fmt prints a map sorted by key: the same text on every replay.
+	c.auditAs(ctx, r.Actor, "customer.plan.confirmed", fmt.Sprintf("plan %s confirmed: quotas below usage allowed (item:quota): %v", r.PlanID, r.Quotas))
 	return ActionResult{Message: fmt.Sprintf("plan %s confirmed; the quotas will be written on the next step", r.PlanID)}, nil
 }
