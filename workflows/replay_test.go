@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/codec"
@@ -16,22 +17,9 @@ import (
 // workflow version: a change to workflow code that would break running
 // workflows fails here (see testdata/histories/README.md).
 func TestReplay_RecordedHistories(t *testing.T) {
-	dir := filepath.Join("testdata", "histories")
-	raw, err := os.ReadFile(filepath.Join(dir, "SECRETS_KEY"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := secrets.ParseKeyring(strings.TrimSpace(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no recorded histories in %s (%v)", dir, err)
-	}
-	for _, f := range files {
+	for _, f := range recordedHistories(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			dc := codec.DataConverter(keys)
+			dc := historyConverter(t)
 			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)})
 			if err != nil {
 				t.Fatal(err)
@@ -46,4 +34,31 @@ func TestReplay_RecordedHistories(t *testing.T) {
 			}
 		})
 	}
+}
+
+// historiesDir holds the recorded histories, <generation>-<scenario>.json.
+var historiesDir = filepath.Join("testdata", "histories")
+
+// recordedHistories lists every recorded history file.
+func recordedHistories(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(historiesDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no recorded histories in %s (%v)", historiesDir, err)
+	}
+	return files
+}
+
+// historyConverter decrypts the recorded payloads with the test-only key.
+func historyConverter(t *testing.T) converter.DataConverter {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(historiesDir, "SECRETS_KEY"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := secrets.ParseKeyring(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codec.DataConverter(keys)
 }

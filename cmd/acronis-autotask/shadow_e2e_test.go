@@ -103,4 +103,5 @@ func TestE2E_ShadowModeSendsNoWritesThenGoingLiveMakesThem(t *testing.T) {
 			t.Errorf("shadow mode recorded %q for Contoso, live mode never sent it (live: %s)", endpoint, live)
 		}
 	}
+	s.recordHistories("shadow", "customer-101")
 }

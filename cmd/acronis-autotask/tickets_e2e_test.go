@@ -220,4 +220,6 @@ func TestE2E_AlertTicketsCreateCloseReopenRenewAndSurviveAKilledWorker(t *testin
 		return false, "alert not found"
 	})
 	s.recordHistories("tickets", "alert-sync", workflows.AlertWorkflowID(alert))
+	// The first generation's run, which cleared, re-opened and closed the ticket.
+	s.recordWorkingRun("tickets-cleared", workflows.AlertWorkflowID(alert), "AlertCleared")
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/secrets"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
+	usagepkg "github.com/acronis-autotask/acronis-autotask/internal/usage"
+	"github.com/acronis-autotask/acronis-autotask/workflows"
 )
 
 // TestE2E_WorkerKilledWhileABillingReportIsInProgress: the usage workflow
@@ -76,4 +79,79 @@ func TestE2E_WorkerKilledWhileABillingReportIsInProgress(t *testing.T) {
 	if n, st := reports(); n != 1 || st != "saved" {
 		t.Fatalf("Acronis has %d reports for %s (last %q); want exactly one, saved", n, prev, st)
 	}
+	// The run that settled the month, not the idle run it continued as.
+	s.recordWorkingRun("usage-report-killed-worker", workflows.UsageReportWorkflowID, "SettleUsageReport")
+}
+
+// fabrikam has a pay-as-you-go contract in the demo data.
+const fabrikam = 102
+
+// TestE2E_BillingSwitchedOnSettlesTheMonthBeforeFromItsReport: with billing
+// off nothing is provisioned or reported; once an admin switches it on,
+// customers are provisioned, and a "report now" settles the month before
+// from its billing report for them (Fabrikam is pay-as-you-go): its
+// rows are recorded from the report, not as estimates, and written to
+// Autotask. Recording this run gives the replay tests a settlement with
+// customers, whose batches the killed-worker run above (started before any
+// customer was mapped) does not have.
+func TestE2E_BillingSwitchedOnSettlesTheMonthBeforeFromItsReport(t *testing.T) {
+	now := time.Now().UTC()
+	if now.Day() < 2 {
+		t.Skip("on the 1st the month before is not settled yet: Acronis generates its usage at the end of the 1st")
+	}
+	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	prevStart := monthStart.AddDate(0, -1, 0)
+	s := newStack(t, true)
+	s.seed(func(doc map[string]any) { doc["billingEnabled"] = false })
+	a := s.start()
+	kr, _ := secrets.ParseKeyring(s.env["SECRETS_KEY"])
+	st, err := store.Open(context.Background(), s.env["DATABASE_URL"], kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eventually(t, 60*time.Second, "the first usage run, with billing off", func() (bool, string) {
+		runs, err := st.ListAudit(context.Background(), store.AuditFilter{KindPrefix: "usage.report.run"})
+		return err == nil && len(runs.Entries) > 0, fmt.Sprint(len(runs.Entries), " runs audited ", err)
+	})
+	if rows, err := st.ListUsage(context.Background(), store.UsageFilter{}); err != nil || len(rows) != 0 {
+		t.Fatalf("with billing off the ledger holds %d rows (%v), want none", len(rows), err)
+	}
+
+	putSettingsChange(t, a, func(doc map[string]any) { doc["billingEnabled"] = true })
+	eventually(t, 60*time.Second, "Fabrikam provisioned once billing is on", func() (bool, string) {
+		st := status(a, fabrikam)
+		return st["state"] == "active", fmt.Sprint(st["state"])
+	})
+	if code, body := a.call("POST", "/api/v1/usage/report-now", e2eAdmin, "", nil); code != 202 {
+		t.Fatalf("POST /usage/report-now = %d %v", code, body["_raw"])
+	}
+	var settled []store.UsageRecord
+	eventually(t, 2*time.Minute, "the month before settled from its report and written to Autotask", func() (bool, string) {
+		rows, err := st.ListUsage(context.Background(), store.UsageFilter{From: prevStart, To: monthStart})
+		if err != nil {
+			return false, err.Error()
+		}
+		settled = settled[:0]
+		var states []string
+		for _, r := range rows {
+			states = append(states, fmt.Sprintf("%s %s estimate=%v", r.Metric, r.State, r.Estimate))
+			if !r.Estimate && r.State == store.UsageReported && r.AdjustmentID != nil {
+				settled = append(settled, r)
+			}
+		}
+		reports, _ := st.ListUsageReports(context.Background(), prevStart)
+		done := false
+		for _, r := range reports {
+			done = done || (r.PeriodStart.Equal(prevStart) && r.Status == store.ReportSettled)
+		}
+		return done && len(settled) > 0 && len(settled) == len(rows), fmt.Sprintf("report settled %v, rows %v", done, states)
+	})
+	for _, r := range settled {
+		var src usagepkg.Source
+		if err := json.Unmarshal(r.Source, &src); err != nil || src.Kind != usagepkg.SourceReport || src.ReportID == "" {
+			t.Errorf("row %s of the settled month has source %s (%v), want its billing report", r.Metric, r.Source, err)
+		}
+	}
+	s.recordWorkingRun("usage-report-billing-on", workflows.UsageReportWorkflowID, "SettleUsageReport")
 }
