@@ -208,9 +208,13 @@ func hasWrite(c plan.Customer) bool {
 // settingsDiff lists the settings whose values differ between the saved
 // document and the planned one, labelled as the form labels them.
 func settingsDiff(saved, planned map[string]any) []settingChange {
-	labels := map[string]string{}
+	labels, prev := map[string]string{}, ""
 	for _, f := range settingFields {
-		labels[f.Path] = f.Section + " › " + f.Label
+		label := f.Label
+		if strings.HasPrefix(label, "…") { // "… after days" continues the field before it
+			label = prev + " " + label
+		}
+		labels[f.Path], prev = f.Section+" › "+label, label
 	}
 	old, next := map[string]string{}, map[string]string{}
 	flatten("", saved, old)
