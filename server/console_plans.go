@@ -348,11 +348,15 @@ func (con *webConsole) applyPlan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(p.Drifts) == 0 && !strings.Contains(p.Detail, "settings moved") {
+	if p.Type != problemTypeBase+"plan-drift" {
 		c.Set(problemKey, p) // applied already, or claimed by someone else
 		return con.renderPlan(c, p.Status, v)
 	}
-	v.Drift = &planDrift{Detail: p.Detail, SettingsMoved: strings.Contains(p.Detail, "settings moved")}
+	_, current, err := con.settingsDoc(c)
+	if err != nil {
+		return err
+	}
+	v.Drift = &planDrift{Detail: p.Detail, SettingsMoved: current.Version != set.SettingsVersion}
 	names := map[int64]string{}
 	for _, e := range set.Customers {
 		names[e.CompanyID] = e.CompanyName

@@ -61,6 +61,16 @@ func TestConsole_SettingsAndBillingPreviewThenApply(t *testing.T) {
 	if r.code != 200 {
 		t.Fatalf("PUT service mappings = %d %s", r.code, r.body)
 	}
+	admin := h.browser()
+	admin.signIn(adminToken)
+	// No customer is known yet: the plan writes and warns nothing, so Save saves at once.
+	form := settingsForm(t, admin.do("GET", "/settings", nil).body)
+	form.Set("syncIntervalSeconds", "60")
+	form.Set("intent", intentSave)
+	if p := admin.do("POST", "/settings", form); p.code != http.StatusSeeOther || p.header.Get("Location") != "/settings" {
+		t.Fatalf("save with nothing to plan = %d %q, want 303 to /settings:\n%s", p.code, p.header.Get("Location"), p.body)
+	}
+	wantBody(t, "settings saved at once", admin.do("GET", "/settings", nil), 200, "wrote nothing and warned of nothing for any of the 0 customers")
 	fillReadModel(t, h)
 	// Wide World (105) has no active services: once mapped its tenant is deprovisioned.
 	wantMessage(t, mapConfirmed(t, h, 107, acsandbox.LitwareID), 200, "mapped")
@@ -71,8 +81,6 @@ func TestConsole_SettingsAndBillingPreviewThenApply(t *testing.T) {
 		return decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", readToken, nil))
 	}
 
-	admin := h.browser()
-	admin.signIn(adminToken)
 	reader := h.browser()
 	reader.signIn(readToken)
 
@@ -134,6 +142,11 @@ func TestConsole_SettingsAndBillingPreviewThenApply(t *testing.T) {
 		}
 		wantBody(t, "settings after apply", admin.do("GET", "/settings", nil), 200, "The plan was applied: settings saved")
 		wantBody(t, "applied plan", admin.do("GET", "/plans/"+planID, nil), 200, "Applied by ops")
+		again := admin.do("POST", "/plans/"+planID+"/apply", url.Values{"csrf": {csrf}, "back": {"/settings"}})
+		wantBody(t, "second apply", again, http.StatusConflict, `data-testid="problem"`)
+		if strings.Contains(again.body, `id="plan-apply"`) || strings.Contains(again.body, `data-testid="drift"`) {
+			t.Fatalf("an applied plan offers Apply again or claims a drift:\n%s", again.body)
+		}
 	})
 
 	t.Run("DriftIsExplainedAndNothingSaved", func(t *testing.T) {
