@@ -28,7 +28,7 @@ const htmxVersion = "2.0.11"
 // (the REST API, health, metrics, codec) goes to the API router, so the
 // OpenAPI document still lists exactly the API's routes.
 var consolePrefixes = []string{"/settings", "/billing", "/customers", "/usage", "/tickets", "/audit", "/shadow",
-	"/overview", "/signin", "/signout", "/static/"}
+	"/plans", "/overview", "/signin", "/signout", "/static/"}
 
 // webConsole is the admin console of issue 17: server-rendered pages whose
 // every read and write is a call to the REST API's own handlers, in process,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/servicemap"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 )
@@ -46,6 +47,10 @@ type billingView struct {
 	Rounding  []string
 	Created   []CreatedService
 	Warnings  []string
+	// Previews says Save first shows what the change does to the customers.
+	Previews bool
+	// PreviewFailed offers saving without a preview after the plan could not be made.
+	PreviewFailed bool
 }
 
 // billingServicePage bounds the Autotask services offered in the selects;
@@ -102,12 +107,15 @@ func (con *webConsole) billing(c echo.Context) error {
 		return err
 	}
 	v := billingView{Groups: billingGroups(items, savedRow), Services: services.Items, MoreExist: services.NextCursor != "",
-		Rounding: []string{store.RoundUp, store.RoundDown, store.RoundNearest}}
+		Rounding: []string{store.RoundUp, store.RoundDown, store.RoundNearest}, Previews: con.plansWired()}
 	return con.render(c, http.StatusOK, "billing", "Billing (service mapping)", "billing", v)
 }
 
 // saveBilling sends the whole form as PUT /api/v1/service-mappings: the rows
-// with a service chosen; rows left at "not mapped" lose their mapping.
+// with a service chosen; rows left at "not mapped" lose their mapping. Where
+// plans are wired the list is first previewed for every customer, as the
+// settings are (saveSettingsForm); a change that creates services cannot be
+// previewed and Save then saves it directly, saying so.
 func (con *webConsole) saveBilling(c echo.Context) error {
 	items, services, err := con.billingData(c)
 	if err != nil {
@@ -150,13 +158,44 @@ func (con *webConsole) saveBilling(c echo.Context) error {
 			sent = append(sent, row)
 		}
 	}
+	render := func(p *Problem, previewFailed bool) error {
+		c.Set(problemKey, p)
+		placeMappingErrors(p, sent)
+		v := billingView{Groups: groups, Services: services.Items, MoreExist: services.NextCursor != "",
+			Rounding: []string{store.RoundUp, store.RoundDown, store.RoundNearest}, Previews: con.plansWired(), PreviewFailed: previewFailed}
+		return con.render(c, p.Status, "billing", "Billing (service mapping)", "billing", v)
+	}
+	intent := c.FormValue("intent")
+	note := ""
+	if con.plansWired() && intent != intentDirect {
+		set, p, err := con.previewPlan(c, plan.Scope{All: true}, map[string]any{"serviceMappings": in.Mappings})
+		switch {
+		case err != nil:
+			return err
+		case p != nil && p.Status >= 500:
+			p.Detail = "The change could not be previewed, so nothing was saved: " + p.Detail
+			return render(p, true)
+		case p != nil && createsServices(p) && intent != intentPreview:
+			// A plan maps to existing services only: this change creates some, so it is saved without a preview.
+			note = " Saved without a preview: it creates Autotask services, and a preview maps to existing services only."
+		case p != nil && createsServices(p):
+			p.Detail = "A preview maps to existing Autotask services only. Save creates the new services and saves the mappings without a preview. " + p.Detail
+			return render(p, false)
+		case p != nil:
+			return render(p, false)
+		case intent == intentPreview || needsReview(set):
+			return redirect(c, planURL(set.ID, "/billing"), "")
+		default:
+			note = fmt.Sprintf(" Their preview wrote nothing and warned of nothing for any of the %d customers, so they were saved at once.", set.Summary.Customers)
+		}
+	}
 	var out ServiceMappings
 	p, err := con.send(c, http.MethodPut, "/api/v1/service-mappings", in, &out)
 	if err != nil {
 		return err
 	}
 	if p == nil {
-		msg := fmt.Sprintf("Service mappings saved (%d mapped).", len(out.Mappings))
+		msg := fmt.Sprintf("Service mappings saved (%d mapped).", len(out.Mappings)) + note
 		if len(out.CreatedServices) > 0 {
 			msg += fmt.Sprintf(" %d Autotask service(s) created.", len(out.CreatedServices))
 		}
@@ -165,24 +204,45 @@ func (con *webConsole) saveBilling(c echo.Context) error {
 		}
 		return redirect(c, "/billing", msg)
 	}
-	c.Set(problemKey, p)
+	return render(p, false)
+}
+
+// createsServices reports whether a refused preview's only problems are
+// mappings that create a service, which a plan cannot preview.
+func createsServices(p *Problem) bool {
+	if p.Status != http.StatusBadRequest || len(p.Errors) == 0 {
+		return false
+	}
 	for _, f := range p.Errors {
+		if !strings.HasSuffix(f.Field, ".serviceName") {
+			return false
+		}
+	}
+	return true
+}
+
+// placeMappingErrors puts the API's field errors ("mappings[k].field" from
+// the save, "serviceMappings[k].field" from a preview) next to the form row
+// of the k-th mapping sent.
+func placeMappingErrors(p *Problem, sent []*billingRow) {
+	for _, f := range p.Errors {
+		field := strings.TrimPrefix(f.Field, "service")
+		if strings.HasPrefix(field, "Mappings") {
+			field = "m" + field[1:]
+		}
 		var k int
-		var field string
-		if n, _ := fmt.Sscanf(strings.Replace(f.Field, "].", "] ", 1), "mappings[%d] %s", &k, &field); n >= 1 && k >= 0 && k < len(sent) {
+		var name string
+		if n, _ := fmt.Sscanf(strings.Replace(field, "].", "] ", 1), "mappings[%d] %s", &k, &name); n >= 1 && k >= 0 && k < len(sent) {
 			if sent[k].Errors == nil {
 				sent[k].Errors = map[string]string{}
 			}
-			if field == "" {
-				field = "serviceId"
+			if name == "" {
+				name = "serviceId"
 			}
-			if strings.HasPrefix(field, "overage") {
-				field = "overage"
+			if strings.HasPrefix(name, "overage") {
+				name = "overage"
 			}
-			sent[k].Errors[field] = f.Message
+			sent[k].Errors[name] = f.Message
 		}
 	}
-	v := billingView{Groups: groups, Services: services.Items, MoreExist: services.NextCursor != "",
-		Rounding: []string{store.RoundUp, store.RoundDown, store.RoundNearest}}
-	return con.render(c, p.Status, "billing", "Billing (service mapping)", "billing", v)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acronis-autotask/acronis-autotask/internal/picklist"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/settings"
 )
 
@@ -108,6 +109,10 @@ type settingsView struct {
 	// Conflict explains a save refused because someone else saved first.
 	Conflict string
 	Action   string
+	// Previews says Save first shows what the change does to the customers.
+	Previews bool
+	// PreviewFailed offers saving without a preview after the plan could not be made.
+	PreviewFailed bool
 }
 
 // lookupPath reads a dotted path of a decoded JSON document.
@@ -297,8 +302,9 @@ func (con *webConsole) settingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return con.render(c, http.StatusOK, "settings", "Integration settings", "settings",
-		settingsViewOf(meta, doc, "", nil, "/settings", con.settingChoices(c, "")))
+	v := settingsViewOf(meta, doc, "", nil, "/settings", con.settingChoices(c, ""))
+	v.Previews = con.plansWired()
+	return con.render(c, http.StatusOK, "settings", "Integration settings", "settings", v)
 }
 
 func settingsViewOf(meta SettingsDocument, doc map[string]any, prefix string, errs map[string]string, action string, choices map[string][]option) settingsView {
@@ -326,6 +332,9 @@ func (con *webConsole) saveSettings(c echo.Context) error {
 // (PATCH /api/v1/settings) at the version the form was read at: only what
 // the form shows changes. The API validates; its field errors are shown next
 // to the inputs, and a version conflict is explained without losing the input.
+// Where plans are wired the patch is first previewed for every customer:
+// Preview always shows the plan; Save shows it when it writes or warns
+// anything (saving is then applying it) and otherwise saves at once.
 func (con *webConsole) saveSettingsForm(c echo.Context, prefix, page, action, title, nav string) error {
 	version, err := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	if err != nil || version < 0 {
@@ -337,6 +346,23 @@ func (con *webConsole) saveSettingsForm(c echo.Context, prefix, page, action, ti
 	}
 	patch := map[string]any{}
 	applyForm(patch, prefix, form)
+	saved := "Settings saved."
+	intent := c.FormValue("intent")
+	if con.plansWired() && intent != intentDirect {
+		set, p, err := con.previewSettings(c, version, patch)
+		switch {
+		case err != nil:
+			return err
+		case p != nil && p.Status >= 500:
+			p.Detail = "The change could not be previewed, so nothing was saved: " + p.Detail
+			return con.settingsFormFailed(c, p, version, prefix, form, page, action, title, nav, true)
+		case p != nil:
+			return con.settingsFormFailed(c, p, version, prefix, form, page, action, title, nav, false)
+		case intent == intentPreview || needsReview(set):
+			return redirect(c, planURL(set.ID, action), "")
+		}
+		saved = fmt.Sprintf("Settings saved. Their preview wrote nothing and warned of nothing for any of the %d customers, so they were saved at once.", set.Summary.Customers)
+	}
 	ans, err := con.callWith(c, http.MethodPatch, "/api/v1/settings", nil, patch,
 		map[string]string{echo.HeaderContentType: mergePatchType, "If-Match": etag(version)})
 	if err != nil {
@@ -344,8 +370,30 @@ func (con *webConsole) saveSettingsForm(c echo.Context, prefix, page, action, ti
 	}
 	p := ans.problem()
 	if p == nil {
-		return redirect(c, action, "Settings saved.")
+		return redirect(c, action, saved)
 	}
+	return con.settingsFormFailed(c, p, version, prefix, form, page, action, title, nav, false)
+}
+
+// previewSettings plans every customer under the form's merge patch. A form
+// read at an older version than the saved one is refused as the API refuses
+// a stale save, before anything is planned.
+func (con *webConsole) previewSettings(c echo.Context, version int64, patch map[string]any) (plan.Set, *Problem, error) {
+	_, current, err := con.settingsDoc(c)
+	if err != nil {
+		return plan.Set{}, nil, err
+	}
+	if current.Version != version {
+		return plan.Set{}, newProblem(http.StatusPreconditionFailed, "stale-version",
+			fmt.Sprintf("the settings are at version %d, not %d", current.Version, version)), nil
+	}
+	return con.previewPlan(c, plan.Scope{All: true}, map[string]any{"settings": patch})
+}
+
+// settingsFormFailed shows the settings form again after a refused save or
+// preview: the API's field errors next to the inputs, a version conflict
+// explained, and the submitted values kept.
+func (con *webConsole) settingsFormFailed(c echo.Context, p *Problem, version int64, prefix string, form url.Values, page, action, title, nav string, previewFailed bool) error {
 	c.Set(problemKey, p)
 	// The form is shown again with the submitted values over the current settings.
 	doc, current, err := con.settingsDoc(c)
@@ -354,13 +402,18 @@ func (con *webConsole) saveSettingsForm(c echo.Context, prefix, page, action, ti
 	}
 	applyForm(doc, prefix, form)
 	choices := con.settingChoices(c, prefix)
-	v := settingsViewOf(SettingsDocument{Version: version, Unverified: current.Unverified}, doc, prefix, fieldErrors(p), action, choices)
+	formAction := action
+	if page == "tickets" {
+		formAction = "/tickets/settings"
+	}
+	v := settingsViewOf(SettingsDocument{Version: version, Unverified: current.Unverified}, doc, prefix, fieldErrors(p), formAction, choices)
 	if p.Status == http.StatusConflict || p.Status == http.StatusPreconditionFailed {
-		v = settingsViewOf(current, doc, prefix, nil, action, choices)
+		v = settingsViewOf(current, doc, prefix, nil, formAction, choices)
 		v.Conflict = fmt.Sprintf("Nothing was saved: %s saved version %d of the settings at %s, after you opened this page at version %d. "+
 			"The form below still shows your values; review them against the current settings and save again to apply them over that version.",
 			orSomeone(current.UpdatedBy), current.Version, v.UpdatedAt, version)
 	}
+	v.Previews, v.PreviewFailed = con.plansWired(), previewFailed
 	if page == "tickets" {
 		tv, err := con.ticketsView(c)
 		if err != nil {

@@ -44,6 +44,9 @@ func (con *webConsole) pageRoutes(e *echo.Echo) {
 	g.POST("/tickets/settings", con.saveTicketSettings)
 	g.GET("/audit", con.audit)
 	g.GET("/shadow", con.shadowPage)
+	g.GET("/plans/:planID", con.planPage)
+	g.POST("/plans/:planID/apply", con.applyPlan)
+	g.POST("/plans/:planID/again", con.previewAgain)
 }
 
 // ---- Overview

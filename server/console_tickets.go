@@ -107,6 +107,7 @@ func (con *webConsole) ticketsView(c echo.Context) (ticketsView, error) {
 		return v, err
 	}
 	v.Settings = settingsViewOf(meta, doc, ticketSettingPrefix, nil, "/tickets/settings", con.settingChoices(c, ticketSettingPrefix))
+	v.Settings.Previews = con.plansWired()
 	var recent AlertTicketList
 	if err := con.get(c, "/api/v1/tickets", map[string][]string{"limit": {"10"}}, &recent); err == nil {
 		v.Recent = recent.Tickets
