@@ -115,8 +115,10 @@ var recordedScenarioVersions = map[string][]string{
 	"lifecycle-contract-sync":    nil,
 	"lifecycle-customer-101":     {versionContactFromSnapshot, versionRecordCustomerState},
 	"lifecycle-customer-104":     {versionRecordCustomerState},
-	// Litware is mapped to its tenant through the plan the first try returned.
-	"lifecycle-customer-107": {versionContactFromSnapshot, versionMapPlan, versionRecordCustomerState},
+	// Litware is mapped to its tenant through the plan the first try returned;
+	// later a contract below usage is held until an applied plan confirms it
+	// (the confirm-plan update, then the re-plan that plan sends).
+	"lifecycle-customer-107": {versionContactFromSnapshot, versionMapPlan, versionRecordCustomerState, versionReplanOnConfig},
 	// Provisioned in shadow mode, then for real once live mode re-plans it.
 	"shadow-customer-101": {versionContactFromSnapshot, versionKeepPrimaryContact, versionRecordCustomerState,
 		versionReplanOnConfig, versionShadowMode},

@@ -116,6 +116,33 @@ func TestE2E_ProvisioningQuotasAndManualMapping(t *testing.T) {
 		t.Errorf("customer tenants = %d, want %d (no duplicates)", n, countCustomers(s))
 	}
 
+	// Litware's contract drops to 5 workstations while 11 are in use: the
+	// quota stays until an admin applies a plan that shows it going below usage.
+	if err := s.autotask.AdjustUnits(atsandbox.DemoContractID(litware), atsandbox.ServiceWorkstations, -7, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := a.call("POST", "/api/v1/sync", e2eAdmin, "", nil); code != 202 {
+		t.Fatalf("POST /sync = %d %v", code, body["_raw"])
+	}
+	eventually(t, 60*time.Second, "Litware's quota held above usage", func() (bool, string) {
+		st := status(a, litware)
+		return strings.Contains(fmt.Sprint(st["warnings"]), "quota below usage"), fmt.Sprint(st["_raw"])
+	})
+	if q := quota(s, "Litware Inc", "pw_base_workstations", ""); q != "12/0" {
+		t.Fatalf("workstations = %s while the plan is not confirmed, want 12/0 kept", q)
+	}
+	code, body = a.call("POST", "/api/v1/plans", e2eAdmin, fmt.Sprintf(`{"scope":{"companyIds":[%d]}}`, litware), nil)
+	if code != 201 || !strings.Contains(fmt.Sprint(body["_raw"]), "quota below usage") {
+		t.Fatalf("preview = %d %v", code, body["_raw"])
+	}
+	if code, body = a.call("POST", fmt.Sprintf("/api/v1/plans/%s/apply", body["id"]), e2eAdmin, "", nil); code != 200 {
+		t.Fatalf("apply = %d %v", code, body["_raw"])
+	}
+	eventually(t, 60*time.Second, "the confirmed quota is written", func() (bool, string) {
+		q := quota(s, "Litware Inc", "pw_base_workstations", "")
+		return q == "5/0", q
+	})
+
 	// A self-service tenant is refused with the reason.
 	code, body = a.call("PUT", fmt.Sprintf("/api/v1/customers/%d/mapping", prose), e2eAdmin, fmt.Sprintf(`{"tenantId":%q}`, acsandbox.ProsewareID), nil)
 	if (code != 409 && code != 422) || !strings.Contains(fmt.Sprint(body["detail"]), "self-service") {
