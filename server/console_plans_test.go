@@ -48,19 +48,7 @@ func wantBody(t *testing.T, what string, p page, code int, wants ...string) {
 // user gets no Apply and a 403, and a plan whose inputs moved is refused
 // with what changed.
 func TestConsole_SettingsAndBillingPreviewThenApply(t *testing.T) {
-	h := withTemporal(t)
-	r := h.do("PUT", "/api/v1/settings", adminToken, map[string]any{"version": 0, "settings": map[string]any{
-		"billingEnabled": true, "deprovisioning": map[string]any{"disable": map[string]any{"enabled": true, "afterDays": 30}}}})
-	if r.code != 200 {
-		t.Fatalf("PUT settings = %d %s", r.code, r.body)
-	}
-	r = h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
-		{OfferingItem: "pw_base_workstations", ServiceID: ptr(atsandbox.ServiceWorkstations)},
-		{OfferingItem: "pw_base_servers", ServiceID: ptr(atsandbox.ServiceServers)},
-		{OfferingItem: "pw_base_vms", ServiceID: ptr(atsandbox.ServiceVirtualMachines)}}})
-	if r.code != 200 {
-		t.Fatalf("PUT service mappings = %d %s", r.code, r.body)
-	}
+	h := withBilling(t)
 	admin := h.browser()
 	admin.signIn(adminToken)
 	// No customer is known yet: the plan writes and warns nothing, so Save saves at once.

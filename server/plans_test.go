@@ -17,19 +17,7 @@ import (
 // /api/v1/plans on real customer workflows, applies them by id, and checks
 // that a plan whose inputs moved is refused whole.
 func TestPlans_PreviewApplyAndDrift(t *testing.T) {
-	h := withTemporal(t)
-	r := h.do("PUT", "/api/v1/settings", adminToken, map[string]any{"version": 0, "settings": map[string]any{
-		"billingEnabled": true, "deprovisioning": map[string]any{"disable": map[string]any{"enabled": true, "afterDays": 30}}}})
-	if r.code != 200 {
-		t.Fatalf("PUT settings = %d %s", r.code, r.body)
-	}
-	r = h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
-		{OfferingItem: "pw_base_workstations", ServiceID: ptr(atsandbox.ServiceWorkstations)},
-		{OfferingItem: "pw_base_servers", ServiceID: ptr(atsandbox.ServiceServers)},
-		{OfferingItem: "pw_base_vms", ServiceID: ptr(atsandbox.ServiceVirtualMachines)}}})
-	if r.code != 200 {
-		t.Fatalf("PUT service mappings = %d %s", r.code, r.body)
-	}
+	h := withBilling(t)
 	fillReadModel(t, h)
 	// Litware (107) is in use and its contract is active; Wide World (105)
 	// has no active services, so mapping it starts deprovisioning.
@@ -197,6 +185,27 @@ func TestPlans_PreviewApplyAndDrift(t *testing.T) {
 		}
 		eventually(t, h, "109", "is mapped", func(s CustomerStatus) bool { return s.TenantID == acsandbox.WoodgroveWealthID })
 	})
+}
+
+// withBilling runs real customer workflows with billing on, tenants disabled
+// 30 days after their services end, and workstations, servers and virtual
+// machines mapped to the demo services.
+func withBilling(t *testing.T) *apiHarness {
+	t.Helper()
+	h := withTemporal(t)
+	r := h.do("PUT", "/api/v1/settings", adminToken, map[string]any{"version": 0, "settings": map[string]any{
+		"billingEnabled": true, "deprovisioning": map[string]any{"disable": map[string]any{"enabled": true, "afterDays": 30}}}})
+	if r.code != 200 {
+		t.Fatalf("PUT settings = %d %s", r.code, r.body)
+	}
+	r = h.do("PUT", "/api/v1/service-mappings", adminToken, ServiceMappingsUpdate{Mappings: []ServiceMappingInput{
+		{OfferingItem: "pw_base_workstations", ServiceID: ptr(atsandbox.ServiceWorkstations)},
+		{OfferingItem: "pw_base_servers", ServiceID: ptr(atsandbox.ServiceServers)},
+		{OfferingItem: "pw_base_vms", ServiceID: ptr(atsandbox.ServiceVirtualMachines)}}})
+	if r.code != 200 {
+		t.Fatalf("PUT service mappings = %d %s", r.code, r.body)
+	}
+	return h
 }
 
 func entryOf(t *testing.T, set plan.Set, companyID int64) plan.Entry {
