@@ -54,6 +54,11 @@ func (u *Usage) CollectUsage(ctx context.Context, in UsageBatchInput) (UsageBatc
 	if err != nil {
 		return out, err
 	}
+	if in.Overage && in.Report != nil {
+		if err := u.addOverageServices(ctx, in, mappings, services, &out); err != nil {
+			return out, err
+		}
+	}
 	// Only customers with a service to report into cost an Acronis read.
 	var wanted []int
 	for i, c := range in.Customers {
@@ -477,4 +482,59 @@ func correctionReason(cur store.UsageRecord, l usage.Line, in UsageBatchInput) s
 	}
 	return fmt.Sprintf("usage of %s for %s changed from %s %s to %d %s (raw %s %s, observed %s)", l.Metric, in.Period,
 		cur.BilledValue, cur.BilledUnit, l.Billed, l.BilledUnit, l.Raw, l.RawUnit, in.ObservedAt.UTC().Format(time.RFC3339))
+}
+
+// auditContractServiceAdd is the audit kind of an overage service added to a contract.
+const auditContractServiceAdd = "autotask.contract_service.create"
+
+// addOverageServices puts each overage service a customer's prepaid contract
+// lacks on that contract (0 units, the service's own price), so its overage
+// can be billed, and adds it to services. In shadow mode nothing is added and
+// the customer's result says what would be.
+func (u *Usage) addOverageServices(ctx context.Context, in UsageBatchInput, mappings []usage.Mapping, services map[int64][]usage.ContractService, out *UsageBatchResult) error {
+	missing := map[int64][]usage.ContractService{}
+	var ids []int64
+	for _, c := range in.Customers {
+		for _, cs := range usage.MissingOverageServices(mappings, services[c.CompanyID]) {
+			missing[c.CompanyID] = append(missing[c.CompanyID], cs)
+			ids = append(ids, cs.ServiceID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	c, err := u.Autotask(ctx)
+	if err != nil {
+		return err
+	}
+	catalog, err := autotask.QueryAll[autotask.Service](ctx, c, autotask.NewQuery(autotask.In("id", ids...)).Fields("id", "unitPrice"))
+	if err != nil {
+		return classify("read the overage services' prices", err)
+	}
+	price := map[int64]*float64{}
+	for _, svc := range catalog {
+		price[svc.ID] = svc.UnitPrice
+	}
+	for i, cu := range in.Customers {
+		for _, cs := range missing[cu.CompanyID] {
+			if c.Gated() {
+				out.Customers[i].Problems = append(out.Customers[i].Problems, fmt.Sprintf(
+					"overage service %d would be added to contract %d (shadow mode: not added)", cs.ServiceID, cs.ContractID))
+				continue
+			}
+			id, err := c.CreateContractService(ctx, autotask.ContractService{ContractID: int(cs.ContractID), ServiceID: int(cs.ServiceID), UnitPrice: price[cs.ServiceID]})
+			if err != nil {
+				return classify(fmt.Sprintf("add overage service %d to contract %d", cs.ServiceID, cs.ContractID), err)
+			}
+			cs.ContractServiceID = id
+			services[cu.CompanyID] = append(services[cu.CompanyID], cs)
+			company, contract := cu.CompanyID, cs.ContractID
+			if err := u.Store.AppendAudit(ctx, store.AuditEntry{Actor: "integration", Kind: auditContractServiceAdd, System: store.SystemAutotask,
+				CompanyID: &company, ContractID: &contract, Target: fmt.Sprintf("contract-service:%d", id),
+				Reason: fmt.Sprintf("overage service %d added with 0 units so the overage of a prepaid item can be billed", cs.ServiceID)}); err != nil {
+				return fmt.Errorf("audit the overage service added to contract %d: %w", cs.ContractID, err)
+			}
+		}
+	}
+	return nil
 }

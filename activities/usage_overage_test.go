@@ -21,12 +21,20 @@ var prepaidLitware = UsageCustomer{CompanyID: 107, TenantID: acsandbox.LitwareID
 // Litware's prepaid contract with 0 units, and maps workstations with it.
 func (h *usageHarness) withWorkstationOverage() int64 {
 	h.t.Helper()
+	id := h.withWorkstationOverageOffContract()
+	if err := h.at.AddServiceUnits(atsandbox.DemoContractID(prepaidLitware.CompanyID), id, 0); err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// withWorkstationOverageOffContract is withWorkstationOverage with the
+// overage service left off Litware's contract.
+func (h *usageHarness) withWorkstationOverageOffContract() int64 {
+	h.t.Helper()
 	id, err := h.at.AddService(autotask.Service{Name: "Acronis Workstations overage", BillingCodeID: int(atsandbox.BillingCodeAcronis),
 		PeriodType: 1, UnitPrice: autotask.Ptr(12.5), IsActive: autotask.Ptr(true)}) // 1: Monthly
 	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.at.AddServiceUnits(atsandbox.DemoContractID(prepaidLitware.CompanyID), id, 0); err != nil {
 		h.t.Fatal(err)
 	}
 	ws := atsandbox.ServiceWorkstations
@@ -139,5 +147,36 @@ func TestUsage_PrepaidOverageIsWrittenIntoTheContractOnce(t *testing.T) {
 	}
 	if row := h.current(r.Pending[0].ContractServiceID, usage.OveragePrefix+"pw_base_workstations", nov); row.BilledValue != "3" {
 		t.Fatalf("November's row = %s after December; want it kept at 3", row.BilledValue)
+	}
+}
+
+// TestUsage_OverageServiceIsAddedToTheContractOnce: the overage service is
+// not on Litware's prepaid contract; settling November (15 of 12 used) adds
+// it once, at its own price, audited, and writes the 3 units into it; settling
+// again adds nothing more.
+func TestUsage_OverageServiceIsAddedToTheContractOnce(t *testing.T) {
+	h := newUsageHarness(t)
+	overageID := h.withWorkstationOverageOffContract()
+	contract := atsandbox.DemoContractID(prepaidLitware.CompanyID)
+	prev := usage.Setting{Period: settings.PeriodPreviousMonth}
+	nov := usage.Period{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	h.clock.Set(time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC))
+	h.setUsage(acsandbox.LitwareID, 15, 20)
+	services := h.at.Count("ContractServices")
+	for i := range 2 {
+		r, err := h.settleOverage(nov, prev)
+		if err != nil || len(r.Problems) != 0 {
+			t.Fatalf("settle %d = %+v, %v", i, r, err)
+		}
+	}
+	if n := h.at.Count("ContractServices") - services; n != 1 {
+		t.Fatalf("%d contract services added; want exactly one", n)
+	}
+	if got, ok := h.at.CurrentUnits(contract, overageID); !ok || got != 3 {
+		t.Fatalf("overage units = %d (on contract: %v); want 3", got, ok)
+	}
+	page, err := h.db.ListAudit(context.Background(), store.AuditFilter{KindPrefix: auditContractServiceAdd})
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].ContractID == nil || *page.Entries[0].ContractID != contract {
+		t.Fatalf("audit = %+v, %v; want one entry for contract %d", page.Entries, err, contract)
 	}
 }

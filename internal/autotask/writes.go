@@ -30,6 +30,17 @@ func (c *Client) CreateContractServiceAdjustment(ctx context.Context, a Contract
 	return id, nil
 }
 
+// CreateContractService adds a service to a Recurring Service contract (POST
+// /Contracts/{id}/Services) with no units; units come from adjustments.
+func (c *Client) CreateContractService(ctx context.Context, cs ContractService) (int64, error) {
+	cs.ID = 0
+	id, err := c.create(ctx, fmt.Sprintf("Contracts/%d/Services", cs.ContractID), cs)
+	if err != nil {
+		return 0, fmt.Errorf("autotask: add service %d to contract %d: %w", cs.ServiceID, cs.ContractID, err)
+	}
+	return id, nil
+}
+
 // CreateContractServiceBundleAdjustment changes the units of a service bundle
 // on a contract (POST /Contracts/{id}/ServiceBundleAdjustments).
 func (c *Client) CreateContractServiceBundleAdjustment(ctx context.Context, a ContractServiceBundleAdjustment) (int64, error) {

@@ -453,8 +453,9 @@ func Compute(in Input) ([]Line, []string) {
 // item's service; for byte-measured items N GiB, as the quota is set) is
 // max(0, U − N), converted by the item's own mapping (divisor, rounding) and
 // reported into the overage service on one of those prepaid contracts. The
-// overage service must already be on that contract (0 units will do); units
-// are a level, so a period without overage sets it back to 0.
+// usage activity adds the overage service to that contract when it is
+// missing (MissingOverageServices); units are a level, so a period without
+// overage sets it back to 0.
 func overageLines(in Input, items map[itemKey]*quantity, byService map[int64][]ContractService, quotaServices map[int64]bool, problems *[]string) []Line {
 	var lines []Line
 	for _, m := range in.Mappings {
@@ -588,4 +589,43 @@ func Delta(billed, inEffect int64) (int, error) {
 		return 0, fmt.Errorf("unit change %d does not fit Autotask's int32 unitChange", d)
 	}
 	return int(d), nil
+}
+
+// MissingOverageServices lists the overage services to add (0 units) to a
+// customer's prepaid contract so its overage can be billed: for each mapping
+// with an overage service whose item's service is on exactly one prepaid
+// contract without the overage service, that contract and service (dates
+// copied from the item's contract service). Autotask creates a contract
+// service's unit rows with it, so once added the next read finds it and
+// nothing is added twice.
+func MissingOverageServices(mappings []Mapping, services []ContractService) []ContractService {
+	var out []ContractService
+	seen := map[[2]int64]bool{}
+	for _, m := range mappings {
+		if m.OverageServiceID == 0 || m.ServiceID == 0 || IsStorageMetric(m.Item) {
+			continue
+		}
+		var holder *ContractService
+		contracts := map[int64]bool{}
+		for i, cs := range services {
+			if cs.ServiceID == m.ServiceID && !cs.PAYG {
+				contracts[cs.ContractID] = true
+				holder = &services[i]
+			}
+		}
+		if len(contracts) != 1 {
+			continue // none to bill against, or ambiguous: overageLines says which
+		}
+		key := [2]int64{holder.ContractID, m.OverageServiceID}
+		present := slices.ContainsFunc(services, func(cs ContractService) bool {
+			return cs.ContractID == holder.ContractID && cs.ServiceID == m.OverageServiceID
+		})
+		if present || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, ContractService{ContractID: holder.ContractID, ServiceID: m.OverageServiceID, EffectiveDate: holder.EffectiveDate,
+			ContractStart: holder.ContractStart, ContractEnd: holder.ContractEnd})
+	}
+	return out
 }
