@@ -142,14 +142,15 @@ func TestConsole_SettingsAndBillingPreviewThenApply(t *testing.T) {
 		form.Set("deprovisioning.disable.afterDays", "20")
 		form.Set("intent", intentPreview)
 		id := wantPlanRedirect(t, admin.do("POST", "/settings", form), "/settings")
-		// Litware's usage moves between preview and apply.
-		if err := h.ac.SetUsage(acsandbox.LitwareID, "pw_base_workstations", "", 12, 0); err != nil {
+		// The usage of Wide World's tenant (being deprovisioned, so the plan
+		// read it) moves between preview and apply.
+		if err := h.ac.SetUsage(acsandbox.WoodgroveRetailID, "pw_base_workstations", "", 30, 0); err != nil {
 			t.Fatal(err)
 		}
 		csrf := form.Get("csrf")
 		p := admin.do("POST", "/plans/"+id+"/apply", url.Values{"csrf": {csrf}, "back": {"/settings"}})
 		wantBody(t, "drifted apply", p, http.StatusConflict, `data-testid="drift"`, "Nothing was saved", "What changed since the preview",
-			`data-testid="drift-customer"`, "Litware", "quotas read", `id="plan-again"`)
+			`data-testid="drift-customer"`, "Wide World", "quotas read", `id="plan-again"`)
 		if got := savedVersion().Settings.Deprovisioning.Disable.AfterDays; got != 10 {
 			t.Fatalf("a drifted plan saved afterDays = %d", got)
 		}

@@ -100,12 +100,29 @@ func TestPlans_PreviewApplyAndDrift(t *testing.T) {
 		}
 	})
 
+	t.Run("APlanThatWritesNothingReadsNoTenant", func(t *testing.T) {
+		reads := h.ac.RequestLog().Total()
+		set := decode[plan.Set](t, h.do("POST", "/api/v1/plans", adminToken, `{"scope":{"companyIds":[107]},"settings":{"syncIntervalSeconds":90}}`))
+		if e := entryOf(t, set, 107); len(e.Items)+len(e.Steps) != 0 {
+			t.Fatalf("plan = %+v, want nothing to write", e.Customer)
+		}
+		if n := h.ac.RequestLog().Total() - reads; n != 0 {
+			t.Fatalf("a plan that writes nothing sent %d Acronis requests", n)
+		}
+	})
+
 	t.Run("DriftIsRefusedAndWritesNothing", func(t *testing.T) {
-		r := h.do("POST", "/api/v1/plans", adminToken, `{"scope":{"companyIds":[107]},"settings":{"deprovisioning":{"disable":{"afterDays":20}}}}`)
+		// Unmapping servers takes Litware's server quota to 0 while 1 is in
+		// use: the plan reads the tenant, so what it read can move.
+		r := h.do("POST", "/api/v1/plans", adminToken, `{"scope":{"companyIds":[107]},"settings":{"deprovisioning":{"disable":{"afterDays":20}}},
+			"serviceMappings":[{"offeringItem":"pw_base_workstations","serviceId":301},{"offeringItem":"pw_base_vms","serviceId":303}]}`)
 		if r.code != 201 {
 			t.Fatalf("preview = %d %s", r.code, r.body)
 		}
 		set := decode[plan.Set](t, r)
+		if e := entryOf(t, set, 107); e.BelowUsage()["pw_base_servers"] != "0" {
+			t.Fatalf("plan = %+v, want servers to 0 below usage", e.Customer)
+		}
 		// The tenant's usage moves between preview and apply.
 		if err := h.ac.SetUsage(acsandbox.LitwareID, "pw_base_workstations", "", 12, 0); err != nil {
 			t.Fatal(err)
@@ -116,6 +133,9 @@ func TestPlans_PreviewApplyAndDrift(t *testing.T) {
 		}
 		if doc := decode[SettingsDocument](t, h.do("GET", "/api/v1/settings", readToken, nil)); doc.Settings.Deprovisioning.Disable.AfterDays != 10 {
 			t.Fatalf("a drifted plan saved its settings: %+v", doc.Settings.Deprovisioning)
+		}
+		if m := decode[ServiceMappings](t, h.do("GET", "/api/v1/service-mappings", readToken, nil)); len(m.Mappings) != 3 {
+			t.Fatalf("a drifted plan saved its service mappings: %+v", m.Mappings)
 		}
 		if got := decode[plan.Set](t, h.do("GET", "/api/v1/plans/"+set.ID, readToken, nil)); got.Status != plan.StatusPreview {
 			t.Fatalf("a drifted plan is %s, want preview", got.Status)

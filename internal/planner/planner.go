@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -295,12 +296,6 @@ func (s *Service) customer(ctx context.Context, cfg activities.PlanConfig, compa
 	if mapTo != "" {
 		tenant = mapTo
 	}
-	var current []plan.ItemState
-	if tenant != "" && !st.Deprovision.Deleted {
-		if current, err = s.Items(ctx, tenant); err != nil {
-			return plan.Entry{}, "could not read tenant " + tenant + " from Acronis: " + err.Error(), nil
-		}
-	}
 	var p entitlement.Plan
 	if st.Snapshot != nil {
 		var override *string
@@ -311,7 +306,16 @@ func (s *Service) customer(ctx context.Context, cfg activities.PlanConfig, compa
 			return plan.Entry{}, "", fmt.Errorf("plan customer %d: %w", companyID, err)
 		}
 	}
-	e := plan.Entry{Customer: workflows.PreviewCustomer(st, p, mapTo, current, now)}
+	// The tenant is read only when the plan writes quotas or deprovisions it:
+	// a change that moves nothing else costs no Acronis request per customer.
+	e := plan.Entry{Customer: workflows.PreviewCustomer(st, p, mapTo, nil, now)}
+	var current []plan.ItemState
+	if tenant != "" && !st.Deprovision.Deleted && (mapTo != "" || needsTenant(e.Customer)) {
+		if current, err = s.Items(ctx, tenant); err != nil {
+			return plan.Entry{}, "could not read tenant " + tenant + " from Acronis: " + err.Error(), nil
+		}
+		e.Customer = workflows.PreviewCustomer(st, p, mapTo, current, now)
+	}
 	if mapTo != "" && mapTo != st.TenantID {
 		switch m, err := s.DB.CustomerMappingByTenant(ctx, mapTo); {
 		case err == nil && m.CompanyID != companyID:
@@ -327,6 +331,21 @@ func (s *Service) customer(ctx context.Context, cfg activities.PlanConfig, compa
 	e.Inputs.Mapping = tenant
 	e.Inputs.State = digest(st.Deprovision, st.Applied, st.TrialEndsAt, st.ProvisionRequested, st.Unmanaged)
 	return e, "", nil
+}
+
+// needsTenant reports whether a plan made without the tenant's items must be
+// made again with them: it writes quotas (compared with the current ones and
+// their usage), or deprovisions a tenant that may be in use.
+func needsTenant(c plan.Customer) bool {
+	if len(c.Items) > 0 {
+		return true
+	}
+	for _, s := range c.Steps {
+		if strings.HasPrefix(s.Action, "disable-tenant") || strings.HasPrefix(s.Action, "delete-tenant") || strings.HasPrefix(s.Action, "zero-quotas") {
+			return true
+		}
+	}
+	return false
 }
 
 // drift compares a stored plan with the same plan made now.
