@@ -402,7 +402,7 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 	}
 	out := AppliedQuotas{At: time.Now().UTC(), Shadow: isShadow(api)}
 	if in.KeepUsage {
-		changes, report, out.Held, err = holdBelowUsage(ctx, api, in, changes, report)
+		changes, report, out.Held, err = holdBelowUsage(ctx, api, in, byKey, changes, report)
 		if err != nil {
 			return AppliedQuotas{}, err
 		}
@@ -420,11 +420,18 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 
 // holdBelowUsage keeps back the writes that set a quota below the tenant's
 // usage unless a confirmed plan showed that very quota. Usage is read only
-// when some write lowers a number, so the common apply costs no extra call.
-func holdBelowUsage(ctx context.Context, api AcronisAPI, in ApplyQuotasInput, changes []acronis.OfferingItem, report []QuotaChange) ([]acronis.OfferingItem, []QuotaChange, []QuotaChange, error) {
+// when some hard quota goes down (from a higher number, from unlimited, or on
+// an item that is off and may hold data), so provisioning and raises cost no
+// extra call.
+func holdBelowUsage(ctx context.Context, api AcronisAPI, in ApplyQuotasInput, current map[string]acronis.OfferingItem,
+	changes []acronis.OfferingItem, report []QuotaChange) ([]acronis.OfferingItem, []QuotaChange, []QuotaChange, error) {
 	lowers := false
 	for _, ch := range changes {
-		if !ch.Quota.Unlimited() && ch.Quota.Overage != nil {
+		cur, exists := current[ch.Key()]
+		if ch.Quota.Unlimited() || ch.Quota.Overage == nil || !exists {
+			continue
+		}
+		if !cur.Enabled() || cur.Quota.Unlimited() || *cur.Quota.Value > *ch.Quota.Value {
 			lowers = true
 			break
 		}
