@@ -420,18 +420,18 @@ func (a *Acronis) ApplyQuotas(ctx context.Context, in ApplyQuotasInput) (Applied
 
 // holdBelowUsage keeps back the writes that set a quota below the tenant's
 // usage unless a confirmed plan showed that very quota. Usage is read only
-// when some hard quota goes down (from a higher number, from unlimited, or on
-// an item that is off and may hold data), so provisioning and raises cost no
-// extra call.
+// when some hard quota goes down from a higher number or from unlimited, so
+// provisioning and raises cost no extra call. An item that is off holds no
+// usage: Acronis refuses to turn off an item in use.
 func holdBelowUsage(ctx context.Context, api AcronisAPI, in ApplyQuotasInput, current map[string]acronis.OfferingItem,
 	changes []acronis.OfferingItem, report []QuotaChange) ([]acronis.OfferingItem, []QuotaChange, []QuotaChange, error) {
 	lowers := false
 	for _, ch := range changes {
 		cur, exists := current[ch.Key()]
-		if ch.Quota.Unlimited() || ch.Quota.Overage == nil || !exists {
+		if ch.Quota.Unlimited() || ch.Quota.Overage == nil || !exists || !cur.Enabled() {
 			continue
 		}
-		if !cur.Enabled() || cur.Quota.Unlimited() || *cur.Quota.Value > *ch.Quota.Value {
+		if cur.Quota.Unlimited() || *cur.Quota.Value > *ch.Quota.Value {
 			lowers = true
 			break
 		}
