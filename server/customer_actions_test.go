@@ -17,6 +17,7 @@ import (
 
 	"github.com/acronis-autotask/acronis-autotask/activities"
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/planner"
 	acsandbox "github.com/acronis-autotask/acronis-autotask/internal/sandbox/acronis"
 	"github.com/acronis-autotask/acronis-autotask/internal/testenv"
@@ -53,7 +54,9 @@ func withTemporalOn(t testing.TB, h *apiHarness) *apiHarness {
 	}
 	cust := workflows.Customers{Client: c, TaskQueue: queue}
 	h.srv.deps.Customers = cust
-	h.srv.deps.Plans = &planner.Service{DB: h.store, Decide: activities.Planner{Store: acts[2].(*activities.Store)}, Customers: cust, Items: acr.ReadTenantItems, Now: time.Now}
+	h.srv.deps.Plans = &planner.Service{DB: h.store, Decide: activities.Planner{Store: acts[2].(*activities.Store)}, Customers: cust, Items: func(ctx context.Context, ids []string) (map[string][]plan.ItemState, map[string]error, error) {
+		return activities.TenantsItems(ctx, acr, ids)
+	}, Now: time.Now}
 	return h
 }
 

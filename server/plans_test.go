@@ -48,9 +48,15 @@ func TestPlans_PreviewApplyAndDrift(t *testing.T) {
 	})
 
 	t.Run("PreviewUnsavedSettingsThenApply", func(t *testing.T) {
+		log := h.ac.RequestLog()
+		batch, single := log.Count("GET /api/2/tenants/usages"), log.Count("GET /api/2/tenants/{id}/usages")
 		r := h.do("POST", "/api/v1/plans", adminToken, `{"scope":{"all":true},"settings":{"deprovisioning":{"disable":{"afterDays":10}}}}`)
 		if r.code != 201 {
 			t.Fatalf("preview = %d %s", r.code, r.body)
+		}
+		// The tenants a plan reads share one usages request.
+		if b, s := log.Count("GET /api/2/tenants/usages")-batch, log.Count("GET /api/2/tenants/{id}/usages")-single; b != 1 || s != 0 {
+			t.Fatalf("usages read with %d batch and %d single-tenant requests; want 1 and 0", b, s)
 		}
 		set := decode[plan.Set](t, r)
 		c105, c107 := entryOf(t, set, 105), entryOf(t, set, 107)

@@ -11,6 +11,7 @@ import (
 	"github.com/acronis-autotask/acronis-autotask/internal/autotask"
 	"github.com/acronis-autotask/acronis-autotask/internal/config"
 	"github.com/acronis-autotask/acronis-autotask/internal/connections"
+	"github.com/acronis-autotask/acronis-autotask/internal/plan"
 	"github.com/acronis-autotask/acronis-autotask/internal/planner"
 	"github.com/acronis-autotask/acronis-autotask/internal/store"
 	"github.com/acronis-autotask/acronis-autotask/workflows"
@@ -129,7 +130,9 @@ func newPlanner(st *store.Store, p *connections.Provider, cust workflows.Custome
 		DB:        st,
 		Decide:    activities.Planner{Store: &activities.Store{DB: st, Catalog: acr.Catalog, Day: day.d}},
 		Customers: cust,
-		Items:     acr.ReadTenantItems,
-		Now:       time.Now,
+		Items: func(ctx context.Context, ids []string) (map[string][]plan.ItemState, map[string]error, error) {
+			return activities.TenantsItems(ctx, acr, ids)
+		},
+		Now: time.Now,
 	}
 }

@@ -60,9 +60,9 @@ type Customers interface {
 	Update(ctx context.Context, co workflows.Company, name string, arg any) (workflows.ActionResult, error)
 }
 
-// ItemReader reads a tenant's offering items and usage from Acronis
-// (activities.Acronis.ReadTenantItems).
-type ItemReader func(ctx context.Context, tenantID string) ([]plan.ItemState, error)
+// ItemReader reads the offering items and usage of many tenants from
+// Acronis (activities.TenantsItems); failed holds the tenants it could not read.
+type ItemReader func(ctx context.Context, tenantIDs []string) (items map[string][]plan.ItemState, failed map[string]error, err error)
 
 // Service previews and applies plans.
 type Service struct {
@@ -220,12 +220,16 @@ func (s *Service) make(ctx context.Context, req Request) (plan.Set, error) {
 	}
 	set := plan.Set{Status: plan.StatusPreview, Scope: req.Scope, Change: req.Change, SettingsVersion: version,
 		CreatedAt: now, ExpiresAt: now.Add(plan.SetTTL)}
+	// First every customer is planned from its workflow's state alone; then
+	// the tenants of those whose plan writes quotas or deprovisions are read
+	// together, and those are planned again with what Acronis holds.
 	var mu sync.Mutex
+	var drafts []*draft
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallel)
 	for _, id := range companies {
 		g.Go(func() error {
-			e, skip, err := s.customer(gctx, cfg, id, mapTo[id], now)
+			d, skip, err := s.customer(gctx, cfg, id, mapTo[id], now)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -234,13 +238,35 @@ func (s *Service) make(ctx context.Context, req Request) (plan.Set, error) {
 			case skip != "":
 				set.Skipped = append(set.Skipped, plan.Skipped{CompanyID: id, Reason: skip})
 			default:
-				set.Customers = append(set.Customers, e)
+				drafts = append(drafts, d)
 			}
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return plan.Set{}, err
+	}
+	var read []string
+	for _, d := range drafts {
+		if d.read {
+			read = append(read, d.tenant)
+		}
+	}
+	items, failed := map[string][]plan.ItemState{}, map[string]error{}
+	if len(read) > 0 {
+		if items, failed, err = s.Items(ctx, read); err != nil {
+			return plan.Set{}, fmt.Errorf("read the planned tenants from Acronis: %w", err)
+		}
+	}
+	for _, d := range drafts {
+		if d.read {
+			if err := failed[d.tenant]; err != nil {
+				set.Skipped = append(set.Skipped, plan.Skipped{CompanyID: d.st.CompanyID, Reason: "could not read tenant " + d.tenant + " from Acronis: " + err.Error()})
+				continue
+			}
+			d.finish(items[d.tenant], now)
+		}
+		set.Customers = append(set.Customers, d.entry)
 	}
 	sort.Slice(set.Customers, func(i, j int) bool { return set.Customers[i].CompanyID < set.Customers[j].CompanyID })
 	sort.Slice(set.Skipped, func(i, j int) bool { return set.Skipped[i].CompanyID < set.Skipped[j].CompanyID })
@@ -282,55 +308,72 @@ func (s *Service) scope(ctx context.Context, req Request) ([]int64, error) {
 	return out, nil
 }
 
-// customer plans one company; skip says why it cannot be planned.
-func (s *Service) customer(ctx context.Context, cfg activities.PlanConfig, companyID int64, mapTo string, now time.Time) (plan.Entry, string, error) {
+// draft is one customer planned from its workflow's state; read says its
+// tenant must be read and the plan made again with the tenant's items.
+type draft struct {
+	st     workflows.CustomerState
+	p      entitlement.Plan
+	mapTo  string
+	tenant string
+	read   bool
+	entry  plan.Entry
+	// ownWarnings counts the warnings PreviewCustomer gave; the planner's own follow.
+	ownWarnings int
+}
+
+// finish plans the customer again with its tenant's items.
+func (d *draft) finish(current []plan.ItemState, now time.Time) {
+	inputs, warnings := d.entry.Inputs, d.entry.Warnings[d.ownWarnings:]
+	d.entry.Customer = workflows.PreviewCustomer(d.st, d.p, d.mapTo, current, now)
+	d.entry.Warnings = append(d.entry.Warnings, warnings...)
+	d.entry.Inputs = inputs
+	d.entry.Inputs.QuotasRead = digest(current)
+}
+
+// customer plans one company from its workflow's state; skip says why it
+// cannot be planned.
+func (s *Service) customer(ctx context.Context, cfg activities.PlanConfig, companyID int64, mapTo string, now time.Time) (*draft, string, error) {
 	st, err := s.Customers.State(ctx, companyID)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return plan.Entry{}, fmt.Sprintf("no customer workflow yet: the contract sync has not seen this company; POST /api/v1/customers/%d/sync starts it", companyID), nil
+		return nil, fmt.Sprintf("no customer workflow yet: the contract sync has not seen this company; POST /api/v1/customers/%d/sync starts it", companyID), nil
 	}
 	if err != nil {
-		return plan.Entry{}, "", fmt.Errorf("read the state of customer %d: %w", companyID, err)
+		return nil, "", fmt.Errorf("read the state of customer %d: %w", companyID, err)
 	}
-	tenant := st.TenantID
+	d := &draft{st: st, mapTo: mapTo, tenant: st.TenantID}
 	if mapTo != "" {
-		tenant = mapTo
+		d.tenant = mapTo
 	}
-	var p entitlement.Plan
 	if st.Snapshot != nil {
 		var override *string
 		if mapTo != "" {
 			override = &mapTo
 		}
-		if p, err = s.Decide.PlanWith(ctx, cfg, activities.PlanInput{Snapshot: *st.Snapshot, Today: now}, override); err != nil {
-			return plan.Entry{}, "", fmt.Errorf("plan customer %d: %w", companyID, err)
+		if d.p, err = s.Decide.PlanWith(ctx, cfg, activities.PlanInput{Snapshot: *st.Snapshot, Today: now}, override); err != nil {
+			return nil, "", fmt.Errorf("plan customer %d: %w", companyID, err)
 		}
 	}
 	// The tenant is read only when the plan writes quotas or deprovisions it:
 	// a change that moves nothing else costs no Acronis request per customer.
-	e := plan.Entry{Customer: workflows.PreviewCustomer(st, p, mapTo, nil, now)}
-	var current []plan.ItemState
-	if tenant != "" && !st.Deprovision.Deleted && (mapTo != "" || needsTenant(e.Customer)) {
-		if current, err = s.Items(ctx, tenant); err != nil {
-			return plan.Entry{}, "could not read tenant " + tenant + " from Acronis: " + err.Error(), nil
-		}
-		e.Customer = workflows.PreviewCustomer(st, p, mapTo, current, now)
-	}
+	d.entry = plan.Entry{Customer: workflows.PreviewCustomer(st, d.p, mapTo, nil, now)}
+	d.read = d.tenant != "" && !st.Deprovision.Deleted && (mapTo != "" || needsTenant(d.entry.Customer))
+	d.ownWarnings = len(d.entry.Warnings)
 	if mapTo != "" && mapTo != st.TenantID {
 		switch m, err := s.DB.CustomerMappingByTenant(ctx, mapTo); {
 		case err == nil && m.CompanyID != companyID:
-			e.Warnings = append(e.Warnings, fmt.Sprintf("%s: tenant %s is mapped to company %d; the mapping will be refused", plan.WarnAlreadyMapped, mapTo, m.CompanyID))
+			d.entry.Warnings = append(d.entry.Warnings, fmt.Sprintf("%s: tenant %s is mapped to company %d; the mapping will be refused", plan.WarnAlreadyMapped, mapTo, m.CompanyID))
 		case err != nil && !errors.Is(err, store.ErrNotFound):
-			return plan.Entry{}, "", err
+			return nil, "", err
 		}
 	}
 	if st.Snapshot != nil {
-		e.Inputs.Snapshot = activities.SnapshotFingerprint(*st.Snapshot)
+		d.entry.Inputs.Snapshot = activities.SnapshotFingerprint(*st.Snapshot)
 	}
-	e.Inputs.QuotasRead = digest(current)
-	e.Inputs.Mapping = tenant
-	e.Inputs.State = digest(st.Deprovision, st.Applied, st.TrialEndsAt, st.ProvisionRequested, st.Unmanaged)
-	return e, "", nil
+	d.entry.Inputs.QuotasRead = digest([]plan.ItemState(nil))
+	d.entry.Inputs.Mapping = d.tenant
+	d.entry.Inputs.State = digest(st.Deprovision, st.Applied, st.TrialEndsAt, st.ProvisionRequested, st.Unmanaged)
+	return d, "", nil
 }
 
 // needsTenant reports whether a plan made without the tenant's items must be
