@@ -367,25 +367,15 @@ func (s *Store) ListCustomers(ctx context.Context, q readmodel.CustomerQuery) (r
 	}
 	// The filters name the join's columns (m., c., health); the outer query
 	// sees the CTE's columns under the same short names.
-	conds := []string{where}
-	args := []any{}
+	var c conditions
+	c.add(where)
 	if q.Type != nil {
-		args = append(args, *q.Type)
-		conds = append(conds, fmt.Sprintf("c.company_type = $%d", len(args)))
+		c.add("c.company_type = ?", *q.Type)
 	}
 	if q.Text != "" {
-		args = append(args, readmodel.LikePattern(q.Text))
-		conds = append(conds, fmt.Sprintf("lower(c.name) LIKE $%d", len(args)))
+		c.add("lower(c.name) LIKE ?", readmodel.LikePattern(q.Text))
 	}
-	sort, ok := customerSortSQL[q.Sort]
-	if !ok {
-		sort = customerSortSQL[readmodel.SortName]
-	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
-	whereSQL := strings.Join(conds, " AND ")
+	whereSQL := c.clause()
 	from := `FROM rm_companies c CROSS JOIN flags
 	LEFT JOIN customer_mappings m ON m.company_id = c.company_id
 	LEFT JOIN rm_tenants t ON t.tenant_id = m.tenant_id
@@ -396,18 +386,18 @@ func (s *Store) ListCustomers(ctx context.Context, q readmodel.CustomerQuery) (r
 		countFrom = `FROM rm_companies c LEFT JOIN customer_mappings m ON m.company_id = c.company_id`
 	}
 	page := readmodel.Page[readmodel.CustomerRow]{Items: []readmodel.CustomerRow{}}
-	if err := s.pool.QueryRow(ctx, flagsSQL+` SELECT count(*) `+countFrom+` WHERE `+whereSQL, args...).Scan(&page.Total); err != nil {
+	if err := s.pool.QueryRow(ctx, flagsSQL+` SELECT count(*) `+countFrom+whereSQL, c.args...).Scan(&page.Total); err != nil {
 		return page, wrap("count customers", err)
 	}
-	args = append(args, q.PageSize, (q.Page-1)*q.PageSize)
+	limit := ` LIMIT ` + c.param(q.PageSize) + ` OFFSET ` + c.param((q.Page-1)*q.PageSize)
 	rows, err := s.pool.Query(ctx, flagsSQL+`
 	SELECT c.company_id, c.name, c.company_type, c.company_type_label, c.active, c.contact_name, c.contact_email,
 		c.eligible_contracts, c.contracts, coalesce(c.modified_at, 'epoch'), c.name_key, c.initials, c.email_domain,
 		m.company_id IS NOT NULL, coalesce(m.tenant_id, ''), coalesce(t.name, ''), coalesce(m.how, ''), coalesce(m.state, ''),
 		coalesce(m.last_error, ''), coalesce(m.mapped_at, 'epoch'), coalesce(m.mapped_by, ''),
 		coalesce(health, ''), `+healthReasonSQL+` `+from+`
-	WHERE `+whereSQL+`
-	ORDER BY `+fmt.Sprintf(sort, dir)+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+	`+whereSQL+`
+	ORDER BY `+orderSQL(customerSortSQL, q.Sort, q.Desc)+limit, c.args...)
 	if err != nil {
 		return page, wrap("list customers", err)
 	}
@@ -560,6 +550,20 @@ var tenantFilterSQL = map[string]string{
 	readmodel.TenantFilterMappable: `m.company_id IS NULL AND t.kind IN ('customer', 'partner') AND NOT t.self_service AND t.support_access IS NOT false`,
 }
 
+// orderSQL is the ORDER BY of a list sorted by key (a list's default, by
+// name, for an unknown key), ascending or descending.
+func orderSQL(sorts map[string]string, key string, desc bool) string {
+	sort, ok := sorts[key]
+	if !ok {
+		sort = sorts[readmodel.SortName]
+	}
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	return fmt.Sprintf(sort, dir)
+}
+
 var tenantSortSQL = map[string]string{
 	readmodel.SortName: `lower(t.name) %s, t.tenant_id %[1]s`,
 	readmodel.SortID:   `t.tenant_id %s`,
@@ -573,41 +577,33 @@ func (s *Store) ListTenants(ctx context.Context, q readmodel.TenantQuery) (readm
 	if !ok {
 		return readmodel.Page[readmodel.TenantRow]{}, fmt.Errorf("list tenants: %w", invalidf("unknown filter %q", q.Filter))
 	}
-	conds := []string{where, `t.deleted_at IS NULL`, `t.kind IN ('customer', 'partner')`}
-	args := []any{}
+	var c conditions
+	c.add(where)
+	c.add(`t.deleted_at IS NULL`)
+	c.add(`t.kind IN ('customer', 'partner')`)
 	if q.Kind != "" {
-		args = append(args, q.Kind)
-		conds = append(conds, fmt.Sprintf("t.kind = $%d", len(args)))
+		c.add("t.kind = ?", q.Kind)
 	}
 	if q.Text != "" {
-		args = append(args, readmodel.LikePattern(q.Text))
-		conds = append(conds, fmt.Sprintf("lower(t.name) LIKE $%d", len(args)))
+		c.add("lower(t.name) LIKE ?", readmodel.LikePattern(q.Text))
 	}
-	sort, ok := tenantSortSQL[q.Sort]
-	if !ok {
-		sort = tenantSortSQL[readmodel.SortName]
-	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
-	whereSQL := strings.Join(conds, " AND ")
+	whereSQL := c.clause()
 	page := readmodel.Page[readmodel.TenantRow]{Items: []readmodel.TenantRow{}}
-	countArgs := slices.Clone(args)
-	args = append(args, q.PageSize, (q.Page-1)*q.PageSize)
+	countArgs := slices.Clone(c.args)
+	limit := ` LIMIT ` + c.param(q.PageSize) + ` OFFSET ` + c.param((q.Page-1)*q.PageSize)
 	// One pass finds the page and counts every match (the window count);
 	// the mapped companies' names are read for the page's rows only.
-	order := fmt.Sprintf(sort, dir)
+	order := orderSQL(tenantSortSQL, q.Sort, q.Desc)
 	rows, err := s.pool.Query(ctx, `SELECT t.tenant_id, t.name, t.kind, t.parent_id, t.enabled, t.contact_email, t.self_service,
 			t.support_access, t.internal_tag, t.customer_ref, coalesce(t.acronis_updated_at, 'epoch'),
 			t.company_id, coalesce(c.name, ''), t.total
 		FROM (SELECT t.*, m.company_id, count(*) OVER () AS total
 			FROM rm_tenants t
 			LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
-			WHERE `+whereSQL+`
-			ORDER BY `+order+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args))+`) t
+			`+whereSQL+`
+			ORDER BY `+order+limit+`) t
 		LEFT JOIN rm_companies c ON c.company_id = t.company_id
-		ORDER BY `+order, args...)
+		ORDER BY `+order, c.args...)
 	if err != nil {
 		return page, wrap("list tenants", err)
 	}
@@ -628,8 +624,8 @@ func (s *Store) ListTenants(ctx context.Context, q readmodel.TenantQuery) (readm
 	}
 	if len(page.Items) == 0 && q.Page > 1 {
 		// Past the last page the window count has no row to ride on.
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rm_tenants t LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id
-			WHERE `+whereSQL, countArgs...).Scan(&page.Total); err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rm_tenants t LEFT JOIN customer_mappings m ON m.tenant_id = t.tenant_id`+
+			whereSQL, countArgs...).Scan(&page.Total); err != nil {
 			return page, wrap("count tenants", err)
 		}
 	}
