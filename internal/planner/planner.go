@@ -149,17 +149,15 @@ func (s *Service) Apply(ctx context.Context, id string, actor store.Actor) (Appl
 	for _, e := range old.Customers {
 		byCompany[e.CompanyID] = e
 	}
+	mapped := map[int64]bool{}
 	for _, m := range old.Change.CustomerMappings {
+		mapped[m.CompanyID] = true
 		e := byCompany[m.CompanyID]
 		_, err := s.Customers.Update(ctx, workflows.Company{ID: m.CompanyID, Name: e.CompanyName}, workflows.UpdateMap,
 			workflows.MapRequest{TenantID: m.TenantID, Actor: actor.Name, PlanID: e.ID})
 		if err != nil {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("company %d was not mapped to tenant %s: %v", m.CompanyID, m.TenantID, err))
 		}
-	}
-	mapped := map[int64]bool{}
-	for _, m := range old.Change.CustomerMappings {
-		mapped[m.CompanyID] = true
 	}
 	for _, e := range old.Customers {
 		below := e.BelowUsage()
@@ -264,7 +262,7 @@ func (s *Service) make(ctx context.Context, req Request) (plan.Set, error) {
 				set.Skipped = append(set.Skipped, plan.Skipped{CompanyID: d.st.CompanyID, Reason: "could not read tenant " + d.tenant + " from Acronis: " + err.Error()})
 				continue
 			}
-			d.finish(items[d.tenant], now)
+			d.preview(items[d.tenant], now)
 		}
 		set.Customers = append(set.Customers, d.entry)
 	}
@@ -317,16 +315,15 @@ type draft struct {
 	tenant string
 	read   bool
 	entry  plan.Entry
-	// ownWarnings counts the warnings PreviewCustomer gave; the planner's own follow.
-	ownWarnings int
+	// extra are the planner's own warnings (a tenant mapped elsewhere),
+	// after the preview's.
+	extra []string
 }
 
-// finish plans the customer again with its tenant's items.
-func (d *draft) finish(current []plan.ItemState, now time.Time) {
-	inputs, warnings := d.entry.Inputs, d.entry.Warnings[d.ownWarnings:]
+// preview (re)makes the customer's plan from the tenant's items (nil: not read).
+func (d *draft) preview(current []plan.ItemState, now time.Time) {
 	d.entry.Customer = workflows.PreviewCustomer(d.st, d.p, d.mapTo, current, now)
-	d.entry.Warnings = append(d.entry.Warnings, warnings...)
-	d.entry.Inputs = inputs
+	d.entry.Warnings = append(d.entry.Warnings, d.extra...)
 	d.entry.Inputs.QuotasRead = digest(current)
 }
 
@@ -354,23 +351,21 @@ func (s *Service) customer(ctx context.Context, cfg activities.PlanConfig, compa
 			return nil, "", fmt.Errorf("plan customer %d: %w", companyID, err)
 		}
 	}
-	// The tenant is read only when the plan writes quotas or deprovisions it:
-	// a change that moves nothing else costs no Acronis request per customer.
-	d.entry = plan.Entry{Customer: workflows.PreviewCustomer(st, d.p, mapTo, nil, now)}
-	d.read = d.tenant != "" && !st.Deprovision.Deleted && (mapTo != "" || needsTenant(d.entry.Customer))
-	d.ownWarnings = len(d.entry.Warnings)
 	if mapTo != "" && mapTo != st.TenantID {
 		switch m, err := s.DB.CustomerMappingByTenant(ctx, mapTo); {
 		case err == nil && m.CompanyID != companyID:
-			d.entry.Warnings = append(d.entry.Warnings, fmt.Sprintf("%s: tenant %s is mapped to company %d; the mapping will be refused", plan.WarnAlreadyMapped, mapTo, m.CompanyID))
+			d.extra = append(d.extra, fmt.Sprintf("%s: tenant %s is mapped to company %d; the mapping will be refused", plan.WarnAlreadyMapped, mapTo, m.CompanyID))
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return nil, "", err
 		}
 	}
+	// The tenant is read only when the plan writes quotas or deprovisions it:
+	// a change that moves nothing else costs no Acronis request per customer.
+	d.preview(nil, now)
+	d.read = d.tenant != "" && !st.Deprovision.Deleted && (mapTo != "" || needsTenant(d.entry.Customer))
 	if st.Snapshot != nil {
 		d.entry.Inputs.Snapshot = activities.SnapshotFingerprint(*st.Snapshot)
 	}
-	d.entry.Inputs.QuotasRead = digest([]plan.ItemState(nil))
 	d.entry.Inputs.Mapping = d.tenant
 	d.entry.Inputs.State = digest(st.Deprovision, st.Applied, st.TrialEndsAt, st.ProvisionRequested, st.Unmanaged)
 	return d, "", nil
